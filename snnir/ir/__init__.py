@@ -1,0 +1,14 @@
+"""The snnir intermediate representation: node kinds, edges, graphs, the builder and the printer."""
+
+from .arrays import FloatArray, IntArray
+from .edge import Edge
+from .graph import SCHEMA_VERSION, Graph, NodeNotFoundError
+from .kinds import IF, LI, LIF, CubaLIF, Delay, Flatten, Input, Linear, Output, Scale
+from .node import Node, ShapeProblem, kind_class, node_kinds, register_kind
+from .surrogate import SURROGATE_DEFAULTS, Surrogate
+
+__all__ = [
+    "Node", "Edge", "Graph", "SCHEMA_VERSION", "register_kind", "node_kinds", "kind_class", "ShapeProblem",
+    "Surrogate", "SURROGATE_DEFAULTS", "FloatArray", "IntArray", "NodeNotFoundError",
+    "Input", "Output", "Linear", "Scale", "Flatten", "Delay", "IF", "LI", "LIF", "CubaLIF",
+]

@@ -1,0 +1,260 @@
+"""The node base class and the registry of node kinds.
+
+A node kind is one pydantic class with a ``kind`` literal. It declares its array parameters, which of
+them train by default, its ports, whether each output port has direct feedthrough (its value at step t
+depends on the input at step t), and how its output shape follows from its input shapes. Registering a
+kind makes it part of the discriminated union that ``Graph`` and model files accept.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Iterator, Mapping
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic._internal._model_construction import ModelMetaclass
+
+from ..errors import InvalidIRError, UnknownKindError
+from .arrays import arrays_equal, describe
+
+# Ids are plain names; "/" joins the ids of expanded composites (block/inner); ":" and "@" are reserved
+# for state and trace keys, so they never collide with node ids.
+ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$"
+NodeId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=256)]
+PortName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
+Shape = tuple[Annotated[int, Field(ge=1)], ...]
+
+
+class ShapeProblem(Exception):
+    """Raised by ``infer_shapes`` when the input shapes do not fit the node; verify turns it into a
+    diagnostic naming the node."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class FriendlyModelMeta(ModelMetaclass):
+    """Turns pydantic's ValidationError, raised when a user constructs an IR object, into an
+    :class:`InvalidIRError` naming the object. Nested validation inside pydantic does not pass through
+    here, so a graph reports all its nodes' problems at once, by node id."""
+
+    def __call__(cls, *args: Any, **data: Any) -> Any:
+        positional = getattr(cls, "_POSITIONAL", ())
+        if len(args) > len(positional):
+            raise TypeError(f"{cls.__name__} takes keyword arguments" + (
+                f" (or {', '.join(positional)} positionally)" if positional else ""))
+        data.update(zip(positional, args))
+        try:
+            return super().__call__(**data)
+        except ValidationError as err:
+            raise cls._construction_error(err, data) from None
+
+    def _construction_error(cls, err: ValidationError, data: dict) -> InvalidIRError:
+        return invalid_ir_error(err, what=f"node {data.get('id', '?')!r} ({cls.__name__})")
+
+
+class Node(BaseModel, metaclass=FriendlyModelMeta):
+    """Base of every node kind. Subclasses set ``kind: Literal[...]`` and the class variables below."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, validate_default=True)
+
+    id: NodeId
+    trainable: tuple[str, ...] | None = Field(
+        default=None,
+        description="names of the array parameters that train; None takes the kind's default",
+    )
+
+    #: float array parameters of this kind (fields typed FloatArray), in printing order
+    PARAMS: ClassVar[tuple[str, ...]] = ()
+    #: integer array parameters (fields typed IntArray), never trained
+    INT_PARAMS: ClassVar[tuple[str, ...]] = ()
+    #: the float parameters that train unless ``trainable`` says otherwise
+    TRAINABLE_BY_DEFAULT: ClassVar[tuple[str, ...]] = ()
+    INPUT_PORTS: ClassVar[tuple[str, ...]] = ("in",)
+    OUTPUT_PORTS: ClassVar[tuple[str, ...]] = ("out",)
+    #: whether the node carries state from step to step
+    STATEFUL: ClassVar[bool] = False
+    #: a sink whose output nobody needs to read (e.g. a spike counter): unused-output is not reported
+    SINK: ClassVar[bool] = False
+
+    # ------------------------------------------------------------------ trainable flags
+    @field_validator("trainable", mode="before")
+    @classmethod
+    def _accept_mapping(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            unknown = set(value) - set(cls.float_params())
+            if unknown:
+                raise ValueError(f"unknown parameter(s) {sorted(unknown)}; float parameters are {list(cls.float_params())}")
+            chosen = {p: p in cls.TRAINABLE_BY_DEFAULT for p in cls.float_params()}
+            chosen.update({k: bool(v) for k, v in value.items()})
+            return tuple(p for p in cls.float_params() if chosen[p])
+        if isinstance(value, str):
+            return (value,)
+        return value
+
+    @model_validator(mode="after")
+    def _normalise_trainable(self) -> "Node":
+        names = self.TRAINABLE_BY_DEFAULT if self.trainable is None else self.trainable
+        unknown = [n for n in names if n not in self.float_params()]
+        if unknown:
+            raise ValueError(f"trainable names {unknown} are not float parameters of {self.kind}; "
+                             f"choose from {list(self.float_params())}")
+        present = tuple(n for n in self.float_params() if n in names and getattr(self, n) is not None)
+        object.__setattr__(self, "trainable", present)
+        return self
+
+    @classmethod
+    def float_params(cls) -> tuple[str, ...]:
+        return cls.PARAMS
+
+    @classmethod
+    def array_fields(cls) -> tuple[str, ...]:
+        return cls.PARAMS + cls.INT_PARAMS
+
+    # ------------------------------------------------------------------ semantics hooks
+    def feedthrough(self, port: str = "out") -> bool:
+        """Whether the value on ``port`` at step t depends on the input at step t."""
+        return True
+
+    def infer_shapes(self, inputs: Mapping[str, tuple[int, ...] | None]) -> dict[str, tuple[int, ...]]:
+        """Output shape per port from the input shape per port (None where not yet known).
+
+        Raises :class:`ShapeProblem` when the inputs cannot fit. May return fewer ports when the inputs
+        are not yet known (shape inference iterates to a fixed point)."""
+        raise NotImplementedError
+
+    def check(self, inputs: Mapping[str, tuple[int, ...] | None]) -> list[tuple[str, str]]:
+        """Problems with this node's own parameters given its input shapes, as (message, hint) pairs."""
+        return []
+
+    # ------------------------------------------------------------------ values
+    def params(self) -> dict[str, np.ndarray]:
+        """The array parameters that are set (None ones omitted)."""
+        return {p: getattr(self, p) for p in self.array_fields() if getattr(self, p) is not None}
+
+    def options(self) -> dict[str, Any]:
+        """Every field except id, kind, trainable and the array parameters."""
+        skip = {"id", "kind", "trainable", *self.array_fields()}
+        return {k: getattr(self, k) for k in type(self).model_fields if k not in skip}
+
+    def replace(self, **changes: Any) -> "Node":
+        """A new node with ``changes`` applied, validated again."""
+        data = {k: getattr(self, k) for k in type(self).model_fields}
+        data.update(changes)
+        return type(self)(**data)
+
+    def summary(self) -> str:
+        """The attribute part of this node's printed line: options that differ from their defaults, then
+        the array parameters (scalars by value, arrays by dtype and shape)."""
+        parts = []
+        for name, value in self.options().items():
+            field = type(self).model_fields[name]
+            if not field.is_required() and value == field.get_default(call_default_factory=True):
+                continue
+            parts.append(f"{name}={_fmt(value)}")
+        for name, value in self.params().items():
+            parts.append(f"{name}={describe(value)}")
+        trainable = self.trainable or ()
+        frozen = [p for p in self.TRAINABLE_BY_DEFAULT if p not in trainable and getattr(self, p) is not None]
+        extra = [p for p in trainable if p not in self.TRAINABLE_BY_DEFAULT]
+        if frozen:
+            parts.append(f"frozen={','.join(frozen)}")
+        if extra:
+            parts.append(f"trains={','.join(extra)}")
+        return " ".join(parts)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        for name in type(self).model_fields:
+            a, b = getattr(self, name), getattr(other, name)
+            if name in self.array_fields():
+                if not arrays_equal(a, b):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+    def __hash__(self) -> int:
+        arrays = tuple((p, a.dtype.name, a.shape, a.tobytes()) for p, a in self.params().items())
+        return hash((type(self).__name__, self.id, repr(sorted(self.options().items())), arrays))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r}{' ' + self.summary() if self.summary() else ''})"
+
+    __str__ = __repr__
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        return str(value)
+    if isinstance(value, tuple):
+        return "(" + ",".join(str(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------- registry
+_KINDS: dict[str, type[Node]] = {}
+_on_register: list = []
+
+
+def register_kind(cls: type[Node]) -> type[Node]:
+    """Register a node kind (usable as a class decorator). Its ``kind`` literal must be new."""
+    kind = cls.model_fields["kind"].default
+    if not isinstance(kind, str) or not kind:
+        raise TypeError(f"{cls.__name__} needs a field `kind: Literal['Name'] = 'Name'`")
+    if kind in _KINDS and _KINDS[kind] is not cls:
+        raise ValueError(f"node kind {kind!r} is already registered by {_KINDS[kind].__qualname__}")
+    _KINDS[kind] = cls
+    for hook in _on_register:
+        hook()
+    return cls
+
+
+def node_kinds() -> dict[str, type[Node]]:
+    """The registered kinds, kind name -> class, in registration order."""
+    return dict(_KINDS)
+
+
+def kind_class(kind: str) -> type[Node]:
+    try:
+        return _KINDS[kind]
+    except KeyError:
+        raise UnknownKindError(
+            f"unknown node kind {kind!r}; registered kinds are {sorted(_KINDS)}.\n"
+            "  hint: register custom kinds with snnir.register_kind before building or loading the graph"
+        ) from None
+
+
+def iter_kinds() -> Iterator[type[Node]]:
+    return iter(_KINDS.values())
+
+
+# ---------------------------------------------------------------------- pydantic error conversion
+def invalid_ir_error(err: ValidationError, *, what: str, node_ids: list[str] | None = None) -> InvalidIRError:
+    """Turn a pydantic ValidationError into an InvalidIRError that names nodes by id, not by index."""
+    lines = []
+    for e in err.errors(include_url=False):
+        loc = list(e["loc"])
+        where = _describe_loc(loc, node_ids)
+        lines.append(f"  {where}: {e['msg']}")
+    return InvalidIRError(
+        f"invalid {what}:\n" + "\n".join(lines) + "\n  hint: revise the fields named above; "
+        "see docs/semantics.md for each node kind's parameters"
+    )
+
+
+def _describe_loc(loc: list, node_ids: list[str] | None) -> str:
+    if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+        ident = node_ids[loc[1]] if node_ids and loc[1] < len(node_ids) else f"#{loc[1]}"
+        rest = [str(x) for x in loc[2:]]
+        if rest and rest[0] in _KINDS:  # pydantic inserts the union tag
+            rest = rest[1:]
+        return f"node {ident!r}" + (f" field {'.'.join(rest)}" if rest else "")
+    if len(loc) >= 2 and loc[0] == "edges" and isinstance(loc[1], int):
+        return f"edge #{loc[1]}" + (f" field {'.'.join(map(str, loc[2:]))}" if loc[2:] else "")
+    return ".".join(map(str, loc)) or "value"
