@@ -1,0 +1,15 @@
+"""The snnir compiler: passes (pure Graph -> Graph), the pipeline that runs them, and the lowering.
+
+Lowering (``lower``) is the only step from IR to program.
+"""
+
+from .base import Pass, Pipeline
+from .compile import analyze, compile, pipeline_for
+from .delay_all import DELAY_ALL, delay_all
+from .lower import LoweringContext, lower, lowering_rules, register_lowering
+from .mark_feedback import MARK_FEEDBACK, mark_feedback
+
+__all__ = [
+    "Pass", "Pipeline", "MARK_FEEDBACK", "mark_feedback", "DELAY_ALL", "delay_all", "lower",
+    "register_lowering", "lowering_rules", "LoweringContext", "compile", "analyze", "pipeline_for",
+]

@@ -1,0 +1,59 @@
+"""snnir: a compiler for spiking neural networks.
+
+A model is a validated graph IR of neuron and synapse nodes; ``snnir.compile`` lowers it to one JAX
+program (a ``lax.scan`` over time built from Equinox kernels) that runs, trains, batches and jits like
+any JAX function.
+
+    import snnir
+    g = snnir.Graph(nodes=[...], edges=[...])   # or snnir.GraphBuilder
+    snnir.verify(g)
+    prog = snnir.compile(g, mode="straight")    # or mode="delayed"
+    state = prog.init_state(batch_shape=(B,))
+    state, ys = prog(state, xs)                 # xs: [T, B, *shape]; ys: {output_id: [T, B, *shape]}
+"""
+
+from passes import analyze, compile  # noqa: A004  (the façade re-exports the compiler)
+
+from .diagnostics import Diagnostic
+from .errors import (
+    InvalidIRError,
+    PassError,
+    ProgramInputError,
+    ShapeError,
+    SnnirError,
+    UnknownKindError,
+    VerifyError,
+)
+from .ir import (
+    IF,
+    LI,
+    LIF,
+    SCHEMA_VERSION,
+    CubaLIF,
+    Delay,
+    Edge,
+    Flatten,
+    Graph,
+    Input,
+    Linear,
+    Node,
+    NodeNotFoundError,
+    Output,
+    Scale,
+    Surrogate,
+    node_kinds,
+    register_kind,
+)
+from .ir.builder import GraphBuilder
+from .runtime import Program
+from .verify import check, verify
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Graph", "Edge", "Node", "Input", "Output", "Linear", "Scale", "Flatten", "Delay", "IF", "LI", "LIF",
+    "CubaLIF", "Surrogate", "register_kind", "node_kinds", "SCHEMA_VERSION", "GraphBuilder",
+    "verify", "check", "Diagnostic", "compile", "analyze", "Program",
+    "SnnirError", "VerifyError", "InvalidIRError", "UnknownKindError", "PassError", "ShapeError",
+    "ProgramInputError", "NodeNotFoundError",
+]

@@ -1,0 +1,57 @@
+"""``compile``: verify, run the passes for the chosen mode, lower."""
+
+from __future__ import annotations
+
+from snnir.analysis import Analysis
+from snnir.analysis import analyze as analyze_graph
+from snnir.errors import SnnirError
+from snnir.ir import Graph
+from snnir.runtime import Program
+from snnir.verify import verify
+
+from .base import Pipeline
+from .delay_all import DELAY_ALL
+from .lower import lower
+from .mark_feedback import MARK_FEEDBACK
+
+MODES = ("straight", "delayed")
+STRATEGIES = ("auto", "fused-scan")
+
+
+class CompileOptionError(SnnirError, ValueError):
+    """An unknown compile mode or strategy."""
+
+
+def pipeline_for(mode: str) -> Pipeline:
+    """The passes ``compile`` runs for ``mode``: mark-feedback, then delay-all in delayed mode."""
+    _check_choice("mode", mode, MODES)
+    return Pipeline([MARK_FEEDBACK] + ([DELAY_ALL] if mode == "delayed" else []))
+
+
+def compile(graph: Graph, mode: str = "straight", strategy: str = "auto") -> Program:  # noqa: A001
+    """Compile ``graph`` into a :class:`~snnir.runtime.Program`.
+
+    ``mode="straight"``: same-step propagation along every zero-delay edge; feedback edges (marked by
+    the mark-feedback pass where a cycle needs one) read the previous step.
+    ``mode="delayed"``: every edge between layers reads the previous step (SNNAX's timing).
+    """
+    _check_choice("mode", mode, MODES)
+    _check_choice("strategy", strategy, STRATEGIES)
+    if not isinstance(graph, Graph):
+        raise CompileOptionError(f"compile expects a snnir.Graph, got {type(graph).__name__}")
+    verify(graph)
+    marked = Pipeline([MARK_FEEDBACK]).run(graph)
+    timed = Pipeline([DELAY_ALL]).run(marked) if mode == "delayed" else marked
+    feedback = marked.feedback_edges if mode == "straight" else ()
+    return lower(timed, mode=mode, template=marked, feedback_edges=feedback)
+
+
+def analyze(graph: Graph, mode: str = "straight") -> Analysis:
+    """The analyses of ``graph`` as ``compile`` would see it in ``mode`` (feedback marks included)."""
+    verify(graph)
+    return analyze_graph(pipeline_for(mode).run(graph))
+
+
+def _check_choice(what: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise CompileOptionError(f"unknown {what} {value!r}; choose one of {list(allowed)}")

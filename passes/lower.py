@@ -1,0 +1,199 @@
+"""Lowering: the only step from IR to program. One rule per node kind builds that node's kernel.
+
+Adding a node kind = one IR class (snnir/ir) + one kernel (snnir/kernels) + one rule here
+(``@register_lowering("Kind")``) + docs + tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Callable
+
+import jax.numpy as jnp
+import numpy as np
+
+from snnir import kernels as K
+from snnir.analysis import ShapeInfo, infer_shapes, schedule
+from snnir.errors import SnnirError
+from snnir.ir import Graph, Node
+from snnir.runtime import NodePlan, Program
+from snnir.runtime.plan import Source
+
+
+class LoweringError(SnnirError, ValueError):
+    """A node kind has no lowering rule."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LoweringContext:
+    """What a lowering rule may use besides the node: the program dtype and the inferred shapes."""
+
+    dtype: str
+    shapes: ShapeInfo
+
+    def array(self, value: np.ndarray | None):
+        """A float parameter as a JAX array of the program dtype (None stays None)."""
+        return None if value is None else jnp.asarray(value, dtype=self.dtype)
+
+    def in_shape(self, node: Node, port: str = "in") -> tuple[int, ...]:
+        return tuple(self.shapes.input(node.id, port))
+
+
+#: a rule returns the kernel and the map from IR parameter name to kernel field name
+Rule = Callable[[Node, LoweringContext], tuple[K.Kernel, dict[str, str]]]
+_RULES: dict[str, Rule] = {}
+_NO_KERNEL = ("Input", "Output")
+
+
+def register_lowering(kind: str) -> Callable[[Rule], Rule]:
+    def decorate(rule: Rule) -> Rule:
+        _RULES[kind] = rule
+        return rule
+
+    return decorate
+
+
+def lowering_rules() -> dict[str, Rule]:
+    return dict(_RULES)
+
+
+def _same_names(*names: str) -> dict[str, str]:
+    return {n: n for n in names}
+
+
+@register_lowering("Linear")
+def _linear(node, ctx):
+    return K.LinearKernel(weight=ctx.array(node.weight), bias=ctx.array(node.bias)), _same_names("weight", "bias")
+
+
+@register_lowering("Scale")
+def _scale(node, ctx):
+    return K.ScaleKernel(scale=ctx.array(node.scale)), _same_names("scale")
+
+
+@register_lowering("Flatten")
+def _flatten(node, ctx):
+    shape = ctx.in_shape(node)
+    n = len(shape)
+    start = node.start_dim % n
+    end = node.end_dim % n
+    return K.FlattenKernel(in_shape=shape, start=start, end=end), {}
+
+
+@register_lowering("Delay")
+def _delay(node, ctx):
+    kernel = K.DelayKernel(delay=jnp.asarray(node.delay, jnp.int32), shape=ctx.in_shape(node),
+                           depth=node.max_delay, feedthrough=node.feedthrough())
+    return kernel, _same_names("delay")
+
+
+def _spiking_options(node) -> dict:
+    return dict(
+        shape=tuple(node.shape), reset=node.reset, spike_from=node.spike_from, reset_at=node.reset_at,
+        fire_at_threshold=node.fire_at_threshold, detach_reset=node.detach_reset,
+        surrogate=node.surrogate.as_static(),
+    )
+
+
+@register_lowering("LIF")
+def _lif(node, ctx):
+    kernel = K.LIFKernel(decay=ctx.array(node.decay), threshold=ctx.array(node.threshold),
+                         reset_value=ctx.array(node.reset_value), syn_decay=None,
+                         input_scale=node.input_scale, **_spiking_options(node))
+    return kernel, _same_names("decay", "threshold", "reset_value")
+
+
+@register_lowering("IF")
+def _if(node, ctx):
+    kernel = K.LIFKernel(decay=None, threshold=ctx.array(node.threshold), reset_value=ctx.array(node.reset_value),
+                         syn_decay=None, **_spiking_options(node))
+    return kernel, _same_names("threshold", "reset_value")
+
+
+@register_lowering("CubaLIF")
+def _cuba_lif(node, ctx):
+    kernel = K.LIFKernel(decay=ctx.array(node.mem_decay), threshold=ctx.array(node.threshold),
+                         reset_value=ctx.array(node.reset_value), syn_decay=ctx.array(node.syn_decay),
+                         input_scale=node.input_scale, **_spiking_options(node))
+    return kernel, {"mem_decay": "decay", "syn_decay": "syn_decay", "threshold": "threshold",
+                    "reset_value": "reset_value"}
+
+
+@register_lowering("LI")
+def _li(node, ctx):
+    return K.LIKernel(decay=ctx.array(node.decay), shape=tuple(node.shape), input_scale=node.input_scale), \
+        _same_names("decay")
+
+
+# ---------------------------------------------------------------------- the whole graph
+def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tuple[str, str], ...]) -> Program:
+    """Build the Program for a verified, feedback-marked ``graph``.
+
+    ``template`` is the graph ``prog.to_graph()`` gives back (the user's graph after marking, before any
+    timing pass); its node ids and parameters are the same as ``graph``'s.
+    """
+    shapes = infer_shapes(graph)
+    dtype = graph.param_dtypes[0] if graph.param_dtypes else "float32"
+    ctx = LoweringContext(dtype=dtype, shapes=shapes)
+
+    kernels, param_map, trainable = {}, [], []
+    for node in graph.nodes:
+        if node.kind in _NO_KERNEL:
+            continue
+        rule = _RULES.get(node.kind)
+        if rule is None:
+            raise LoweringError(f"node kind {node.kind!r} (node {node.id!r}) has no lowering rule"
+                                "\n  hint: register one with passes.register_lowering")
+        kernel, names = rule(node, ctx)
+        kernels[node.id] = kernel
+        for ir_field, kernel_field in names.items():
+            if getattr(node, ir_field) is not None:
+                param_map.append((node.id, ir_field, kernel_field))
+        trainable.extend((node.id, names[f]) for f in node.trainable or ())
+
+    plans = _plans(graph, shapes)
+    stateful = tuple(p.id for p in plans if p.history or (p.id in kernels and graph.node(p.id).STATEFUL))
+    return Program(
+        kernels=kernels,
+        plan=plans,
+        mode=mode,
+        dtype=dtype,
+        feedback_edges=tuple(feedback_edges),
+        param_map=tuple(param_map),
+        trainable_fields=tuple(trainable),
+        graph_template=_template(template),
+        declaration=graph.node_ids,
+        stateful_ids=stateful,
+    )
+
+
+def _plans(graph: Graph, shapes: ShapeInfo) -> tuple[NodePlan, ...]:
+    depth: dict[tuple[str, str], int] = {}
+    for e in graph.edges:
+        if e.effective_delay:
+            key = (e.src, e.src_port)
+            depth[key] = max(depth.get(key, 0), e.effective_delay)
+    plans = []
+    for nid in schedule(graph):
+        node = graph.node(nid)
+        role = {"Input": "input", "Output": "output"}.get(node.kind, "node")
+        inputs = tuple(
+            (port,
+             tuple(Source(e.src, e.src_port, e.effective_delay) for e in graph.edges if e.dst == nid and e.dst_port == port),
+             tuple(shapes.input(nid, port)))
+            for port in node.INPUT_PORTS
+        )
+        outputs = tuple((port, tuple(shapes.output(nid, port)), node.feedthrough(port)) for port in node.OUTPUT_PORTS)
+        history = tuple((port, depth[(nid, port)]) for port in node.OUTPUT_PORTS if (nid, port) in depth)
+        plans.append(NodePlan(nid, node.kind, role, inputs, outputs, history))
+    return tuple(plans)
+
+
+def _template(graph: Graph) -> str:
+    """The graph as JSON with every array parameter left out (the program's leaves hold them)."""
+    data = graph.model_dump(mode="json")
+    for node, spec in zip(graph.nodes, data["nodes"]):
+        for field in node.array_fields():
+            spec.pop(field, None)
+    return json.dumps(data, sort_keys=True)

@@ -1,0 +1,16 @@
+"""Equinox step modules for every node kind. Kernels know arrays and options, never the IR.
+
+Each kernel has ``init_state(batch_shape, dtype) -> dict``, ``step(state, x, key=None) -> (state, y)``
+and ``port(name, state, y)`` for extra output ports; kernels whose "out" port has no direct feedthrough
+also expose ``output(state)``, the value they emit at a step before seeing its input.
+"""
+
+from .base import Kernel
+from .neurons import LIFKernel, LIKernel
+from .surrogates import SURROGATE_GRADIENTS, spike_function
+from .synapses import DelayKernel, FlattenKernel, LinearKernel, ScaleKernel
+
+__all__ = [
+    "Kernel", "LIFKernel", "LIKernel", "LinearKernel", "ScaleKernel", "FlattenKernel", "DelayKernel",
+    "spike_function", "SURROGATE_GRADIENTS",
+]

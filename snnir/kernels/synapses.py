@@ -1,0 +1,78 @@
+"""Stateless synapse kernels and the elementwise delay line."""
+
+from __future__ import annotations
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .base import Kernel
+
+
+class LinearKernel(Kernel):
+    """y = x Wᵀ + b on the last axis (W stored [out, in])."""
+
+    weight: jax.Array
+    bias: jax.Array | None
+
+    def step(self, state, x, key=None):
+        y = x @ self.weight.T
+        return state, y if self.bias is None else y + self.bias
+
+
+class ScaleKernel(Kernel):
+    """y = s ⊙ x."""
+
+    scale: jax.Array
+
+    def step(self, state, x, key=None):
+        return state, self.scale * x
+
+
+class FlattenKernel(Kernel):
+    """Merge per-sample axes [start, end] of an input of per-sample shape ``in_shape``."""
+
+    in_shape: tuple[int, ...] = eqx.field(static=True)
+    start: int = eqx.field(static=True)
+    end: int = eqx.field(static=True)
+
+    def step(self, state, x, key=None):
+        batch = x.shape[: x.ndim - len(self.in_shape)]
+        s = self.in_shape
+        out = s[: self.start] + (math.prod(s[self.start : self.end + 1]),) + s[self.end + 1 :]
+        return state, x.reshape(batch + out)
+
+
+class DelayKernel(Kernel):
+    """y_t[i] = x_{t−d[i]}[i]: a buffer of the last ``depth`` inputs, newest first, batch axes leading."""
+
+    delay: jax.Array  # int32, broadcastable to shape
+    shape: tuple[int, ...] = eqx.field(static=True)
+    depth: int = eqx.field(static=True)
+    feedthrough: bool = eqx.field(static=True)
+
+    def init_state(self, batch_shape, dtype):
+        if self.depth == 0:
+            return {}
+        return {"buffer": jnp.zeros(tuple(batch_shape) + (self.depth,) + self.shape, dtype)}
+
+    def _read(self, buffer: jax.Array) -> jax.Array:
+        axis = buffer.ndim - len(self.shape) - 1
+        index = jnp.clip(jnp.broadcast_to(self.delay, self.shape) - 1, 0, self.depth - 1)
+        index = index.reshape((1,) * axis + (1,) + self.shape)
+        index = jnp.broadcast_to(index, buffer.shape[:axis] + (1,) + self.shape)
+        return jnp.squeeze(jnp.take_along_axis(buffer, index, axis=axis), axis)
+
+    def output(self, state):
+        return self._read(state["buffer"])
+
+    def step(self, state, x, key=None):
+        if self.depth == 0:
+            return state, x
+        past = self._read(state["buffer"])
+        y = jnp.where(self.delay == 0, x, past) if self.feedthrough else past
+        axis = x.ndim - len(self.shape)
+        buffer = jnp.concatenate([jnp.expand_dims(x, axis), state["buffer"]], axis=axis)
+        return {"buffer": jax.lax.slice_in_dim(buffer, 0, self.depth, axis=axis)}, y

@@ -1,0 +1,329 @@
+"""``Program``: the compiled graph. Parameters are its array leaves; everything else is static.
+
+Within one step (straight-through semantics; delayed mode is the same program on a graph whose edges
+were delayed by a pass):
+  1. ports without direct feedthrough emit their value from the state before the step;
+  2. nodes update in schedule order; each input port receives the sum of its in-edges, read from this
+     step's values (delay 0) or from the source's history buffer (delay d ≥ 1: the value of step t − d);
+  3. ports that later steps read are pushed into their history buffers.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any, Mapping
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import ProgramInputError, ShapeError
+from ..ir import Graph
+from ..kernels import Kernel
+from .plan import NodePlan, history_var
+
+CLOCK = "@clock"  # state entry holding the absolute step counter (ids never contain "@")
+
+
+class Program(eqx.Module):
+    """A graph lowered to JAX. Call it like a function; jit, grad and vmap it like any Equinox module.
+
+    ``state = prog.init_state(batch_shape=(B,))`` then ``state, ys = prog(state, xs)`` with
+    ``xs`` of shape [T, B, *shape] (or a dict by input id) and ``ys`` a dict by output id.
+    """
+
+    kernels: dict[str, Kernel]
+    plan: tuple[NodePlan, ...] = eqx.field(static=True)
+    mode: str = eqx.field(static=True)
+    dtype: str = eqx.field(static=True)
+    feedback_edges: tuple[tuple[str, str], ...] = eqx.field(static=True)
+    param_map: tuple[tuple[str, str, str], ...] = eqx.field(static=True)  # (node id, IR field, kernel field)
+    trainable_fields: tuple[tuple[str, str], ...] = eqx.field(static=True)  # (node id, kernel field)
+    graph_template: str = eqx.field(static=True)  # the graph as JSON without its arrays
+    declaration: tuple[str, ...] = eqx.field(static=True)  # node ids in declaration order
+    stateful_ids: tuple[str, ...] = eqx.field(static=True)  # nodes with an entry in the state
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def input_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.plan if p.role == "input")
+
+    @property
+    def output_ids(self) -> tuple[str, ...]:
+        roles = {p.id: p.role for p in self.plan}
+        return tuple(nid for nid in self.declaration if roles.get(nid) == "output")
+
+    @property
+    def input_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {p.id: p.output_shape() for p in self.plan if p.role == "input"}
+
+    @property
+    def output_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {p.id: p.inputs[0][2] for p in self.plan if p.role == "output"}
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The per-step update schedule."""
+        return tuple(p.id for p in self.plan)
+
+    # ------------------------------------------------------------------ state
+    def init_state(self, batch_shape: tuple[int, ...] = (), key: jax.Array | None = None) -> dict:
+        """{node_id: {var: array}} for every node with state or history, plus the step counter."""
+        batch = _as_batch_shape(batch_shape)
+        dtype = jnp.dtype(self.dtype)
+        state: dict[str, dict[str, jax.Array]] = {}
+        for p in self.plan:
+            entry = dict(self.kernels[p.id].init_state(batch, dtype)) if p.id in self.kernels else {}
+            for port, depth in p.history:
+                entry[history_var(port)] = jnp.zeros(batch + (depth,) + p.output_shape(port), dtype)
+            if entry:
+                state[p.id] = entry
+        state[CLOCK] = {"t": jnp.zeros((), jnp.int32)}
+        return state
+
+    # ------------------------------------------------------------------ running
+    def __call__(self, state: dict, xs: Any, key: jax.Array | None = None, lengths: Any = None):
+        """Run T steps. Returns ``(state, ys)`` with ``ys = {output_id: [T, *batch, *shape]}``."""
+        inputs, batch = self._check_inputs(xs, time_major=True)
+        self._check_state(state, batch)
+        lengths = self._check_lengths(lengths, batch)
+        return _run(self, state, inputs, key, lengths, None, False)[:2]
+
+    def step(self, state: dict, x_t: Any, key: jax.Array | None = None):
+        """One step: ``x_t`` is [*batch, *shape] (or a dict). Chunked steps equal one run."""
+        inputs, batch = self._check_inputs(x_t, time_major=False)
+        self._check_state(state, batch)
+        state, values = self._advance(state, inputs, key, len(batch))
+        return state, {oid: values[(oid, "in")] for oid in self.output_ids}
+
+    def trace(self, state: dict, xs: Any, nodes: Any = None, state_vars: bool = False,
+              key: jax.Array | None = None, lengths: Any = None):
+        """Run T steps recording every node's "out" value (Output nodes: what they return).
+
+        Returns ``(state, traces)`` with ``traces[node_id]`` of shape [T, *batch, ...]; with
+        ``state_vars=True`` also ``traces["node_id:var"]`` for each state variable after each step.
+        """
+        inputs, batch = self._check_inputs(xs, time_major=True)
+        self._check_state(state, batch)
+        lengths = self._check_lengths(lengths, batch)
+        wanted = self._check_trace_nodes(nodes)
+        state, _, traces = _run(self, state, inputs, key, lengths, wanted, state_vars)
+        return state, traces
+
+    # ------------------------------------------------------------------ one step
+    def _advance(self, state: dict, inputs: Mapping[str, jax.Array], key, n_batch: int):
+        t = state[CLOCK]["t"]
+        step_key = None if key is None else jax.random.fold_in(key, t)
+        values: dict[tuple[str, str], jax.Array] = {}
+        for p in self.plan:  # 1. values that depend on the state only
+            for port in p.no_feedthrough_ports:
+                values[(p.id, port)] = self.kernels[p.id].output(_kernel_state(state, p))
+        new_state = {CLOCK: {"t": t + 1}}
+        for p in self.plan:  # 2. updates in schedule order
+            if p.role == "input":
+                values[(p.id, "out")] = inputs[p.id]
+                continue
+            received = {port: self._receive(state, values, sources, shape, inputs, n_batch)
+                        for port, sources, shape in p.inputs}
+            if p.role == "output":
+                values[(p.id, "in")] = received["in"]
+                continue
+            kernel = self.kernels[p.id]
+            x = received["in"] if len(received) == 1 and "in" in received else received
+            node_key = None if step_key is None else jax.random.fold_in(step_key, zlib.crc32(p.id.encode()) & 0x7FFFFFFF)
+            kstate, y = kernel.step(_kernel_state(state, p), x, node_key)
+            for port, _, _ in p.outputs:
+                values.setdefault((p.id, port), kernel.port(port, kstate, y))
+            if kstate:
+                new_state[p.id] = dict(kstate)
+        for p in self.plan:  # 3. histories for later steps
+            for port, depth in p.history:
+                buf = state[p.id][history_var(port)]
+                new_state.setdefault(p.id, {})[history_var(port)] = _push(buf, values[(p.id, port)], n_batch, depth)
+        return new_state, values
+
+    def _receive(self, state, values, sources, shape, inputs, n_batch):
+        terms = []
+        for src in sources:
+            if src.delay == 0:
+                terms.append(values[(src.node, src.port)])
+            else:
+                buf = state[src.node][history_var(src.port)]
+                terms.append(jax.lax.index_in_dim(buf, src.delay - 1, axis=n_batch, keepdims=False))
+        if not terms:
+            batch = next(iter(inputs.values())).shape[:n_batch] if inputs else ()
+            return jnp.zeros(batch + shape, self.dtype)
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+    # ------------------------------------------------------------------ checks on the caller's data
+    def _check_inputs(self, xs: Any, time_major: bool) -> tuple[dict[str, jax.Array], tuple[int, ...]]:
+        ids = self.input_ids
+        if isinstance(xs, Mapping):
+            unknown = sorted(set(xs) - set(ids))
+            missing = [i for i in ids if i not in xs]
+            if unknown or missing:
+                raise ProgramInputError(
+                    f"inputs {sorted(xs)} do not match the program's inputs {list(ids)}"
+                    + (f"; unknown {unknown}" if unknown else "") + (f"; missing {missing}" if missing else "")
+                    + "\n  hint: pass a dict with exactly one array per Input node id")
+            given = dict(xs)
+        elif len(ids) == 1:
+            given = {ids[0]: xs}
+        else:
+            raise ProgramInputError(
+                f"the program has {len(ids)} inputs {list(ids)}; pass a dict {{input_id: array}}")
+        shapes = self.input_shapes
+        out, batch, steps = {}, None, None
+        for iid in ids:
+            x = given[iid]
+            if not hasattr(x, "shape"):
+                x = np.asarray(x)
+            lead = 1 if time_major else 0
+            shape = shapes[iid]
+            nd = len(shape)
+            expect = "[T, *batch, " if time_major else "[*batch, "
+            expect += ", ".join(map(str, shape)) + "]"
+            if x.ndim < lead + nd or tuple(x.shape[x.ndim - nd:]) != shape:
+                raise ShapeError(f"input {iid!r} expects an array of shape {expect}, got {tuple(x.shape)}"
+                                 "\n  hint: time comes first, then batch axes, then the per-sample shape")
+            b = tuple(x.shape[lead: x.ndim - nd])
+            if batch is not None and b != batch:
+                raise ShapeError(f"input {iid!r} has batch shape {b} but other inputs have {batch}")
+            if time_major:
+                if steps is not None and x.shape[0] != steps:
+                    raise ShapeError(f"input {iid!r} has {x.shape[0]} steps but other inputs have {steps}")
+                steps = x.shape[0]
+            batch = b
+            out[iid] = jnp.asarray(x).astype(self.dtype)
+        return out, batch if batch is not None else ()
+
+    def _check_state(self, state: Any, batch: tuple[int, ...]) -> None:
+        if not isinstance(state, Mapping) or CLOCK not in state:
+            raise ProgramInputError("state must be the dict returned by prog.init_state(...) or by a previous call")
+        missing = sorted(set(self.stateful_ids) - set(state))
+        if missing:
+            raise ProgramInputError(f"state lacks entries for {missing}; was it made by another program?")
+        for nid, entry in state.items():
+            if nid == CLOCK:
+                continue
+            for var, leaf in entry.items():
+                if tuple(leaf.shape[: len(batch)]) != batch:
+                    raise ShapeError(
+                        f"state {nid}:{var} has shape {tuple(leaf.shape)}, which does not start with the "
+                        f"inputs' batch shape {batch}\n  hint: make the state with prog.init_state(batch_shape={batch})")
+
+    def _check_lengths(self, lengths: Any, batch: tuple[int, ...]) -> jax.Array | None:
+        if lengths is None:
+            return None
+        lengths = jnp.asarray(lengths)
+        if tuple(lengths.shape) != batch:
+            raise ShapeError(f"lengths must have the batch shape {batch} (one length per sample), got {tuple(lengths.shape)}")
+        if not jnp.issubdtype(lengths.dtype, jnp.integer):
+            raise ShapeError(f"lengths must be integers, got dtype {lengths.dtype}")
+        return lengths.astype(jnp.int32)
+
+    def _check_trace_nodes(self, nodes: Any) -> tuple[str, ...]:
+        known = self.declaration
+        if nodes is None:
+            return known
+        nodes = (nodes,) if isinstance(nodes, str) else tuple(nodes)
+        unknown = [n for n in nodes if n not in known]
+        if unknown:
+            raise ProgramInputError(f"cannot trace unknown node(s) {unknown}; the program has {list(known)}")
+        return nodes
+
+    # ------------------------------------------------------------------ parameters
+    def trainable(self) -> "Program":
+        """The Equinox filter spec: True on the parameters that train (as the IR's flags say)."""
+        spec = jax.tree_util.tree_map(lambda _: False, self)
+        for nid, field in self.trainable_fields:
+            spec = eqx.tree_at(lambda p, n=nid, f=field: getattr(p.kernels[n], f), spec, replace=True)
+        return spec
+
+    def to_graph(self) -> Graph:
+        """The graph this program runs, with the program's current (e.g. trained) parameters."""
+        data = json.loads(self.graph_template)
+        nodes = {n["id"]: n for n in data["nodes"]}
+        for nid, ir_field, kernel_field in self.param_map:
+            value = getattr(self.kernels[nid], kernel_field)
+            dtype = nodes[nid].pop(f"__dtype__{ir_field}", None)
+            array = np.asarray(value)
+            nodes[nid][ir_field] = array.astype(dtype) if dtype else array
+        return Graph.model_validate(data)
+
+
+# ---------------------------------------------------------------------- the scan
+def _kernel_state(state: dict, p: NodePlan) -> dict:
+    entry = state.get(p.id, {})
+    return {k: v for k, v in entry.items() if not k.endswith("_history")}
+
+
+def _push(buf: jax.Array, value: jax.Array, n_batch: int, depth: int) -> jax.Array:
+    """Newest first: the value of this step at index 0, the oldest one dropped."""
+    merged = jnp.concatenate([jnp.expand_dims(value, n_batch), buf], axis=n_batch)
+    return jax.lax.slice_in_dim(merged, 0, depth, axis=n_batch)
+
+
+def _freeze(active: jax.Array, new: Any, old: Any, n_batch: int) -> Any:
+    def pick(a, b):
+        mask = active.reshape(active.shape + (1,) * (a.ndim - n_batch))
+        return jnp.where(mask, a, b)
+
+    return jax.tree_util.tree_map(pick, new, old)
+
+
+@eqx.filter_jit
+def _run(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
+    n_batch = _batch_rank(prog, inputs)
+    outputs = prog.output_ids
+
+    def body(carry, x_t):
+        t = carry[CLOCK]["t"]
+        new, values = prog._advance(carry, x_t, key, n_batch)
+        ys = {oid: values[(oid, "in")] for oid in outputs}
+        record = {}
+        if trace_nodes is not None:
+            for nid in trace_nodes:
+                record[nid] = values[(nid, "in")] if nid in outputs else values.get((nid, "out"))
+            if state_vars:
+                for nid, entry in new.items():
+                    if nid != CLOCK and (nid in trace_nodes):
+                        for var, v in entry.items():
+                            if not var.endswith("_history"):
+                                record[f"{nid}:{var}"] = v
+            record = {k: v for k, v in record.items() if v is not None}
+        if lengths is not None:
+            active = t < lengths
+            kept = {k: v for k, v in new.items() if k != CLOCK}
+            old = {k: carry[k] for k in kept}
+            new = {**_freeze(active, kept, old, n_batch), CLOCK: new[CLOCK]}
+            zero = lambda v: jnp.where(active.reshape(active.shape + (1,) * (v.ndim - n_batch)), v, jnp.zeros_like(v))
+            ys = {k: zero(v) for k, v in ys.items()}
+            record = {k: zero(v) if not k.count(":") else v for k, v in record.items()}
+        return new, (ys, record)
+
+    state, (ys, record) = jax.lax.scan(body, state, inputs)
+    return state, ys, record
+
+
+def _batch_rank(prog: Program, inputs: Mapping[str, jax.Array]) -> int:
+    shapes = prog.input_shapes
+    iid = next(iter(inputs))
+    return inputs[iid].ndim - 1 - len(shapes[iid])
+
+
+def _as_batch_shape(batch_shape: Any) -> tuple[int, ...]:
+    if isinstance(batch_shape, int):
+        return (batch_shape,)
+    try:
+        batch = tuple(int(b) for b in batch_shape)
+    except TypeError:
+        raise ShapeError(f"batch_shape must be a tuple of ints, got {batch_shape!r}") from None
+    if any(b < 1 for b in batch):
+        raise ShapeError(f"batch_shape entries must be >= 1, got {batch}")
+    return batch

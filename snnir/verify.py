@@ -1,0 +1,180 @@
+"""Cross-reference checks over a whole graph. Every problem is collected before anything is raised.
+
+``check(graph)`` returns all diagnostics; ``verify(graph)`` raises one :class:`VerifyError` holding all of
+them when any is an error, and otherwise returns the warnings. The codes are listed in docs/errors.md.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Callable
+
+import networkx as nx
+
+from .analysis import algebraic_loops, infer_shapes, to_networkx
+from .analysis.shapes import ShapeInfo
+from .diagnostics import Diagnostic
+from .errors import VerifyError
+from .ir import Graph
+from .ir.printer import context
+
+Check = Callable[[Graph, ShapeInfo], list[Diagnostic]]
+
+
+def _duplicate_ids(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+    counts = Counter(graph.node_ids)
+    return [
+        Diagnostic("duplicate-id", f"node id {nid!r} is used by {k} nodes", "give every node a unique id", nodes=(nid,))
+        for nid, k in counts.items() if k > 1
+    ]
+
+
+def _edge_endpoints(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+    nodes = {n.id: n for n in graph.nodes}
+    out = []
+    for e in graph.edges:
+        missing = [x for x in (e.src, e.dst) if x not in nodes]
+        if missing:
+            out.append(Diagnostic(
+                "unknown-node", f"edge {e.src} -> {e.dst} names unknown node(s) {missing}",
+                f"add the node(s) {missing} or remove the edge; known ids are {sorted(nodes)}",
+                nodes=tuple(x for x in (e.src, e.dst) if x in nodes), edges=(e.key,)))
+            continue
+        src, dst = nodes[e.src], nodes[e.dst]
+        if e.src_port not in src.OUTPUT_PORTS:
+            out.append(Diagnostic(
+                "unknown-port",
+                f"edge {e.src} -> {e.dst} reads port {e.src_port!r}, but {src.kind} {e.src!r} "
+                + (f"offers {list(src.OUTPUT_PORTS)}" if src.OUTPUT_PORTS else "has no outputs (it is a graph output)"),
+                f"read one of {list(src.OUTPUT_PORTS)}" if src.OUTPUT_PORTS else "read from the node that feeds the output instead",
+                nodes=(e.src,), edges=(e.key,)))
+        if e.dst_port not in dst.INPUT_PORTS:
+            out.append(Diagnostic(
+                "unknown-port",
+                f"edge {e.src} -> {e.dst} writes port {e.dst_port!r}, but {dst.kind} {e.dst!r} "
+                + (f"takes {list(dst.INPUT_PORTS)}" if dst.INPUT_PORTS else "takes no inputs (it is a graph input)"),
+                f"write one of {list(dst.INPUT_PORTS)}" if dst.INPUT_PORTS else "graph inputs are fed by the caller; remove the edge",
+                nodes=(e.dst,), edges=(e.key,)))
+    return out
+
+
+def _inputs_and_outputs(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+    out = []
+    if not graph.inputs:
+        out.append(Diagnostic("no-inputs", "the graph has no Input node", "add an Input node and connect it"))
+    if not graph.outputs:
+        out.append(Diagnostic("no-outputs", "the graph has no Output node", "add an Output node fed by the layer you want returned"))
+    return out
+
+
+def _missing_inputs(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+    fed = {(e.dst, e.dst_port) for e in graph.edges}
+    return [
+        Diagnostic("missing-input", f"{n.kind} {n.id!r} has nothing connected to its input port {port!r}",
+                   f"add an edge into {n.id}" + ("" if port == "in" else f" with dst_port={port!r}"), nodes=(n.id,))
+        for n in graph.nodes for port in n.INPUT_PORTS if (n.id, port) not in fed
+    ]
+
+
+def _shapes(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+    out = []
+    for p in shapes.problems:
+        detail = _edge_shapes(graph, shapes, p.node)
+        out.append(Diagnostic("shape-mismatch", p.message + (f" ({detail})" if detail else ""), p.hint,
+                              nodes=(p.node,), edges=p.edges))
+    return out
+
+
+def _edge_shapes(graph: Graph, shapes: ShapeInfo, node: str) -> str:
+    parts = []
+    for e in graph.in_edges(node):
+        s = shapes.output(e.src, e.src_port)
+        if s is not None:
+            parts.append(f"{e.src}{'' if e.src_port == 'out' else '.' + e.src_port} -> {node}: {s}")
+    return "; ".join(parts)
+
+
+def _parameters(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+    out = []
+    for n in graph.nodes:
+        for message, hint in n.check(shapes.inputs.get(n.id, {})):
+            out.append(Diagnostic("bad-parameter", f"{n.kind} {n.id!r}: {message}", hint, nodes=(n.id,)))
+    dtypes = graph.param_dtypes
+    if len(dtypes) > 1:
+        by_dtype: dict[str, list[str]] = {}
+        for n in graph.nodes:
+            for p, v in n.params().items():
+                if p in n.float_params():
+                    by_dtype.setdefault(v.dtype.name, []).append(f"{n.id}.{p}")
+        listing = "; ".join(f"{d}: {', '.join(v[:4])}{' ...' if len(v) > 4 else ''}" for d, v in by_dtype.items())
+        out.append(Diagnostic("mixed-dtypes", f"float parameters mix dtypes ({listing})",
+                              "cast the whole graph with graph.astype(dtype)",
+                              nodes=tuple(dict.fromkeys(x.split(".")[0] for v in by_dtype.values() for x in v))))
+    return out
+
+
+def _algebraic_loops(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+    return [
+        Diagnostic("algebraic-loop",
+                   f"zero-delay cycle through stateless nodes {list(loop)}: each needs the others' value of the same step",
+                   "give one edge of the cycle delay=1 (or feedback=True), or put a neuron in the loop",
+                   nodes=loop)
+        for loop in algebraic_loops(graph)
+    ]
+
+
+def _reachability(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+    g = to_networkx(graph)
+    reached: set[str] = set()
+    for n in graph.inputs:
+        reached |= {n.id} | nx.descendants(g, n.id)
+    feeds_output: set[str] = set()
+    for n in graph.outputs:
+        feeds_output |= {n.id} | nx.ancestors(g, n.id)
+    out = []
+    seen = set()
+    for n in graph.nodes:
+        if n.id in seen:
+            continue
+        seen.add(n.id)
+        if graph.inputs and n.id not in reached:
+            code = "unreachable-output" if n.kind == "Output" else "unreachable-node"
+            out.append(Diagnostic(code, f"{n.kind} {n.id!r} is not reached from any Input",
+                                  "connect it (through other nodes) to an Input, or remove it", nodes=(n.id,)))
+        elif graph.outputs and n.id not in feeds_output and not n.SINK:
+            if g.out_degree(n.id) == 0:
+                out.append(Diagnostic("unused-output", f"nothing reads the output of {n.kind} {n.id!r}",
+                                      "connect it to an Output (or another node), or remove it",
+                                      severity="warning", nodes=(n.id,)))
+            else:
+                out.append(Diagnostic("dead-node", f"no Output depends on {n.kind} {n.id!r}",
+                                      "connect its branch to an Output, or remove it", severity="warning", nodes=(n.id,)))
+    return out
+
+
+CHECKS: tuple[Check, ...] = (
+    _duplicate_ids, _edge_endpoints, _inputs_and_outputs, _missing_inputs, _shapes, _parameters,
+    _algebraic_loops, _reachability,
+)
+
+
+def check(graph: Graph) -> tuple[Diagnostic, ...]:
+    """Every problem in ``graph`` (errors and warnings), each with printed IR context; never raises."""
+    shapes = infer_shapes(graph)
+    found = [d for c in CHECKS for d in c(graph, shapes)]
+    return tuple(_with_context(graph, d) for d in found)
+
+
+def verify(graph: Graph) -> tuple[Diagnostic, ...]:
+    """Raise :class:`VerifyError` listing every problem if any is an error; else return the warnings."""
+    diagnostics = check(graph)
+    if any(d.severity == "error" for d in diagnostics):
+        raise VerifyError(diagnostics)
+    return diagnostics
+
+
+def _with_context(graph: Graph, d: Diagnostic) -> Diagnostic:
+    import dataclasses
+
+    names = set(d.nodes) | {x for e in d.edges for x in e}
+    return dataclasses.replace(d, context=context(graph, names))
