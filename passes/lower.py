@@ -10,6 +10,7 @@ import dataclasses
 import json
 from typing import Callable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -134,7 +135,12 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
     timing pass); its node ids and parameters are the same as ``graph``'s.
     """
     shapes = infer_shapes(graph)
-    dtype = graph.param_dtypes[0] if graph.param_dtypes else "float32"
+    dtype = graph.dtype
+    if dtype == "float64" and not jax.config.jax_enable_x64:
+        raise LoweringError(
+            "the graph's parameters are float64, but JAX runs with 64-bit types disabled and would "
+            "silently compute in float32\n  hint: wrap compile and calls in `with jax.enable_x64(True):`, "
+            "or cast the graph with graph.astype('float32')")
     ctx = LoweringContext(dtype=dtype, shapes=shapes)
 
     kernels, param_map, trainable = {}, [], []
@@ -148,8 +154,9 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
         kernel, names = rule(node, ctx)
         kernels[node.id] = kernel
         for ir_field, kernel_field in names.items():
-            if getattr(node, ir_field) is not None:
-                param_map.append((node.id, ir_field, kernel_field))
+            value = getattr(node, ir_field)
+            if value is not None:
+                param_map.append((node.id, ir_field, kernel_field, value.dtype.name))
         trainable.extend((node.id, names[f]) for f in node.trainable or ())
 
     plans = _plans(graph, shapes)

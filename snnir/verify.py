@@ -99,15 +99,15 @@ def _parameters(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     for n in graph.nodes:
         for message, hint in n.check(shapes.inputs.get(n.id, {})):
             out.append(Diagnostic("bad-parameter", f"{n.kind} {n.id!r}: {message}", hint, nodes=(n.id,)))
-    dtypes = graph.param_dtypes
-    if len(dtypes) > 1:
+    dtypes = graph.param_dtypes(arrays_only=True)
+    if len(dtypes) > 1:  # scalars are cast to the program dtype, so only arrays can conflict
         by_dtype: dict[str, list[str]] = {}
         for n in graph.nodes:
             for p, v in n.params().items():
-                if p in n.float_params():
+                if p in n.float_params() and v.ndim > 0:
                     by_dtype.setdefault(v.dtype.name, []).append(f"{n.id}.{p}")
         listing = "; ".join(f"{d}: {', '.join(v[:4])}{' ...' if len(v) > 4 else ''}" for d, v in by_dtype.items())
-        out.append(Diagnostic("mixed-dtypes", f"float parameters mix dtypes ({listing})",
+        out.append(Diagnostic("mixed-dtypes", f"float array parameters mix dtypes ({listing})",
                               "cast the whole graph with graph.astype(dtype)",
                               nodes=tuple(dict.fromkeys(x.split(".")[0] for v in by_dtype.values() for x in v))))
     return out

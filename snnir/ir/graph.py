@@ -128,15 +128,22 @@ class Graph(BaseModel, metaclass=_GraphMeta):
             nodes.append(n.replace(**changes) if changes else n)
         return self.replace(nodes=tuple(nodes))
 
-    @property
-    def param_dtypes(self) -> tuple[str, ...]:
-        """The distinct dtypes of the float parameters, in order of first appearance."""
+    def param_dtypes(self, arrays_only: bool = False) -> tuple[str, ...]:
+        """The distinct dtypes of the float parameters, in order of first appearance.
+
+        With ``arrays_only``, scalar (0-d) parameters are left out: they follow the program dtype."""
         seen: dict[str, None] = {}
         for n in self.nodes:
             for p, v in n.params().items():
-                if p in n.float_params():
+                if p in n.float_params() and not (arrays_only and v.ndim == 0):
                     seen.setdefault(v.dtype.name)
         return tuple(seen)
+
+    @property
+    def dtype(self) -> str:
+        """The program dtype: that of the array parameters (scalars follow it), float32 if there are none."""
+        dtypes = self.param_dtypes(arrays_only=True) or self.param_dtypes()
+        return dtypes[0] if dtypes else "float32"
 
     def parameter_count(self) -> int:
         return sum(int(v.size) for n in self.nodes for p, v in n.params().items() if p in n.float_params())

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ProgramInputError, ShapeError
 from ..ir import Graph
+from ..ir.arrays import FLOAT_DTYPES
 from ..kernels import Kernel
 from .plan import NodePlan, history_var
 
@@ -39,7 +40,8 @@ class Program(eqx.Module):
     mode: str = eqx.field(static=True)
     dtype: str = eqx.field(static=True)
     feedback_edges: tuple[tuple[str, str], ...] = eqx.field(static=True)
-    param_map: tuple[tuple[str, str, str], ...] = eqx.field(static=True)  # (node id, IR field, kernel field)
+    # (node id, IR field, kernel field, IR dtype): where each IR parameter lives, and its dtype in the IR
+    param_map: tuple[tuple[str, str, str, str], ...] = eqx.field(static=True)
     trainable_fields: tuple[tuple[str, str], ...] = eqx.field(static=True)  # (node id, kernel field)
     graph_template: str = eqx.field(static=True)  # the graph as JSON without its arrays
     declaration: tuple[str, ...] = eqx.field(static=True)  # node ids in declaration order
@@ -249,11 +251,9 @@ class Program(eqx.Module):
         """The graph this program runs, with the program's current (e.g. trained) parameters."""
         data = json.loads(self.graph_template)
         nodes = {n["id"]: n for n in data["nodes"]}
-        for nid, ir_field, kernel_field in self.param_map:
-            value = getattr(self.kernels[nid], kernel_field)
-            dtype = nodes[nid].pop(f"__dtype__{ir_field}", None)
-            array = np.asarray(value)
-            nodes[nid][ir_field] = array.astype(dtype) if dtype else array
+        for nid, ir_field, kernel_field, dtype in self.param_map:
+            value = np.asarray(getattr(self.kernels[nid], kernel_field))
+            nodes[nid][ir_field] = value.astype(FLOAT_DTYPES.get(dtype, value.dtype))
         return Graph.model_validate(data)
 
 
