@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from snnir import kernels as K
+import snnir.kernels as K
 from snnir.analysis import ShapeInfo, infer_shapes, schedule
 from snnir.errors import SnnirError
 from snnir.ir import Graph, Node

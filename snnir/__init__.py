@@ -12,8 +12,6 @@ any JAX function.
     state, ys = prog(state, xs)                 # xs: [T, B, *shape]; ys: {output_id: [T, B, *shape]}
 """
 
-from passes import analyze, compile  # noqa: A004  (the façade re-exports the compiler)
-
 from .diagnostics import Diagnostic
 from .errors import (
     InvalidIRError,
@@ -49,6 +47,18 @@ from .runtime import Program
 from .verify import check, verify
 
 __version__ = "0.1.0"
+
+_FROM_COMPILER = ("compile", "analyze")
+
+
+def __getattr__(name: str):
+    # The compiler (package ``passes``) imports snnir's inner packages, so the façade re-exports it
+    # lazily: importing ``passes`` first, or ``snnir`` first, both work.
+    if name in _FROM_COMPILER:
+        import passes
+
+        return getattr(passes, name)
+    raise AttributeError(f"module 'snnir' has no attribute {name!r}")
 
 __all__ = [
     "Graph", "Edge", "Node", "Input", "Output", "Linear", "Scale", "Flatten", "Delay", "IF", "LI", "LIF",

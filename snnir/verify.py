@@ -85,6 +85,22 @@ def _shapes(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     return out
 
 
+def _unknown_shapes(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+    """Ports whose shape nothing determines (e.g. a cycle no input or sized node reaches)."""
+    troubled = {p.node for p in shapes.problems}
+    fed = {e.dst for e in graph.edges}
+    out = []
+    for n in graph.nodes:
+        if n.id in troubled or n.id not in fed:
+            continue
+        missing = [port for port in n.OUTPUT_PORTS if shapes.output(n.id, port) is None]
+        if missing:
+            out.append(Diagnostic("unknown-shape", f"the shape of {n.kind} {n.id!r} cannot be inferred",
+                                  "connect it to an Input (directly or through sized nodes) or give the neuron a shape",
+                                  nodes=(n.id,)))
+    return out
+
+
 def _edge_shapes(graph: Graph, shapes: ShapeInfo, node: str) -> str:
     parts = []
     for e in graph.in_edges(node):
@@ -153,7 +169,7 @@ def _reachability(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
 
 
 CHECKS: tuple[Check, ...] = (
-    _duplicate_ids, _edge_endpoints, _inputs_and_outputs, _missing_inputs, _shapes, _parameters,
+    _duplicate_ids, _edge_endpoints, _inputs_and_outputs, _missing_inputs, _shapes, _unknown_shapes, _parameters,
     _algebraic_loops, _reachability,
 )
 

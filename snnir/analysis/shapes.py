@@ -71,7 +71,7 @@ def infer_shapes(graph: Graph) -> ShapeInfo:
 
 
 def _gather_inputs(nid, node, edges, outputs):
-    """Input shape per port, None where a source is still unknown; a mismatch problem if sources disagree."""
+    """Input shape per port (None while no source is known); a mismatch problem if known sources disagree."""
     port_shapes: dict[str, ShapeT | None] = {}
     for port in node.INPUT_PORTS:
         into = [e for e in edges if e.dst == nid and e.dst_port == port]
@@ -85,5 +85,7 @@ def _gather_inputs(nid, node, edges, outputs):
                 "every edge into one port must carry the same shape; add a Linear or Flatten to match them",
                 tuple(known),
             )
-        port_shapes[port] = next(iter(known.values())) if known and len(known) == len(shapes) else None
+        # One known source fixes the port's shape; the others must agree once they are known (this lets
+        # a cycle of shape-preserving nodes take its shape from the edge that enters it).
+        port_shapes[port] = next(iter(known.values())) if known else None
     return port_shapes, None

@@ -1,0 +1,441 @@
+"""A plain-numpy, step-by-step reference simulator for snnir graphs: the oracle for the compiled programs.
+
+It reads only the IR (node fields, edges and their feedback marks) and implements the semantics on its
+own, one time step and one node at a time, with no attempt at speed:
+
+* Steps t = 0..T-1. The value arriving at input port p of node n at step t is
+
+      x_t[n, p] = sum over edges e with e.dst == n, e.dst_port == p of  value_{t - d(e)}[e.src, e.src_port]
+
+  where reads before step 0 give zeros and the edge's step delay d(e) is
+      straight mode:  d = delay + 1 if the edge is marked feedback else delay
+      delayed mode:   d = delay + 1 for every edge, except edges leaving an Input or entering an Output,
+                      which keep their straight-mode d.
+* Within a step, values flow along zero-delay edges in dependency order. A port without feedthrough
+  (the spikes of a neuron with spike_from="pre", the output of a Delay node whose delays are all >= 1)
+  is computed from the state at the start of the step, so it is known before the node's inputs are.
+  Feedback marks are read from the IR, never worked out here: a zero-delay cycle that nothing breaks
+  is an error (:class:`UnbrokenCycleError`).
+* ``lengths[b]``: from step lengths[b] on, sample b's state is frozen and every value it produces is 0.
+
+The node equations are written out in each ``_Sim`` subclass below.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from snnir.ir import Edge, Graph, Node
+
+__all__ = ["simulate", "simulate_trace", "simulate_ports", "UnbrokenCycleError", "edge_delays"]
+
+Port = tuple[str, str]  # (node id, port name)
+
+
+class UnbrokenCycleError(RuntimeError):
+    """Some nodes wait on each other within one step: a zero-delay cycle that nothing breaks."""
+
+
+# ---------------------------------------------------------------------------------------------- public API
+def simulate(graph: Graph, xs: Mapping[str, np.ndarray], mode: str = "straight", lengths=None,
+             dtype=np.float64) -> dict[str, np.ndarray]:
+    """The graph's outputs: ``{output_id: [T, B, *shape]}`` for inputs ``{input_id: [T, B, *shape]}``."""
+    ports = simulate_ports(graph, xs, mode, lengths, dtype)
+    return {n.id: ports[(n.id, "out")] for n in graph.nodes if n.kind == "Output"}
+
+
+def simulate_trace(graph: Graph, xs: Mapping[str, np.ndarray], mode: str = "straight", lengths=None,
+                   dtype=np.float64) -> dict[str, np.ndarray]:
+    """Every node's "out" port (for Output nodes: the value they return), ``{node_id: [T, B, *shape]}``."""
+    ports = simulate_ports(graph, xs, mode, lengths, dtype)
+    return {n.id: ports[(n.id, "out")] for n in graph.nodes}
+
+
+def simulate_ports(graph: Graph, xs: Mapping[str, np.ndarray], mode: str = "straight", lengths=None,
+                   dtype=np.float64) -> dict[Port, np.ndarray]:
+    """Every port of every node, ``{(node_id, port): [T, B, *shape]}`` (an Output's value under "out").
+
+    ``dtype`` is the arithmetic dtype (float64 by default, so dyadic data stays exact)."""
+    if mode not in ("straight", "delayed"):
+        raise ValueError(f"mode must be 'straight' or 'delayed', got {mode!r}")
+    xs = {k: np.asarray(v, dtype=dtype) for k, v in xs.items()}
+    T, B = _time_and_batch(graph, xs)
+    active = _active_mask(lengths, T, B)
+    run = _Run(graph, mode, B, dtype)
+    for t in range(T):
+        run.step({k: v[t] for k, v in xs.items()}, active[t])
+    return {port: np.stack(steps) for port, steps in run.history.items()}
+
+
+def edge_delays(graph: Graph, mode: str) -> list[int]:
+    """The step delay d(e) of each edge of ``graph.edges``, in order, in the given mode."""
+    kinds = {n.id: n.kind for n in graph.nodes}
+    out = []
+    for e in graph.edges:
+        straight = e.delay + (1 if e.feedback else 0)
+        external = kinds.get(e.src) == "Input" or kinds.get(e.dst) == "Output"
+        # delayed mode adds one step to every edge between two layers; a feedback mark then adds nothing,
+        # since that step already breaks every cycle
+        out.append(straight if mode == "straight" or external else e.delay + 1)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- one step
+class _Run:
+    """The simulation in progress: each node's state and every port's value at every step so far."""
+
+    def __init__(self, graph: Graph, mode: str, batch: int, dtype):
+        self.graph, self.batch, self.dtype = graph, batch, dtype
+        self.shapes = _port_shapes(graph)
+        self.sims = {n.id: _make_sim(n, dtype) for n in graph.nodes}
+        for n in graph.nodes:
+            self.sims[n.id].init(batch, self.shapes.get((n.id, "in")))
+        self.in_edges: dict[str, list[tuple[Edge, int]]] = {n.id: [] for n in graph.nodes}
+        for e, d in zip(graph.edges, edge_delays(graph, mode)):
+            self.in_edges[e.dst].append((e, d))
+        self.history: dict[Port, list[np.ndarray]] = {}
+        self.t = 0
+
+    def step(self, x_t: Mapping[str, np.ndarray], active: np.ndarray) -> None:
+        """Evaluate every node once at step t and append every port's value to the history."""
+        before = {nid: dict(sim.state) for nid, sim in self.sims.items()}
+        values: dict[Port, np.ndarray] = {}
+        # ports without feedthrough come from the state alone, so they are known before any input is
+        for nid, sim in self.sims.items():
+            for port, value in sim.early().items():
+                values[(nid, port)] = _mask(value, active)
+        pending = list(self.sims)
+        while pending:
+            ready = [nid for nid in pending if self._inputs_known(nid, values)]
+            if not ready:
+                raise UnbrokenCycleError(
+                    f"at step {self.t} nodes {pending} wait on each other through zero-delay edges; "
+                    "mark a feedback edge or add a delay")
+            for nid in ready:
+                inputs = {"in": x_t[nid]} if nid in x_t else self._gather(nid, values)
+                for port, value in self.sims[nid].update(inputs).items():
+                    values[(nid, port)] = _mask(value, active)
+                pending.remove(nid)
+        # a sample past its length keeps the state it had at its end
+        for nid, sim in self.sims.items():
+            for name, new in sim.state.items():
+                sim.state[name] = np.where(_expand(active, new.ndim), new, before[nid][name])
+        for port, value in values.items():
+            self.history.setdefault(port, []).append(value)
+        self.t += 1
+
+    def _inputs_known(self, nid: str, values: Mapping[Port, np.ndarray]) -> bool:
+        return all((e.src, e.src_port) in values for e, d in self.in_edges[nid] if d == 0)
+
+    def _gather(self, nid: str, values: Mapping[Port, np.ndarray]) -> dict[str, np.ndarray]:
+        """Sum the in-edges per input port: zero-delay edges read this step, the others the history."""
+        sums: dict[str, np.ndarray] = {}
+        for e, d in self.in_edges[nid]:
+            src = (e.src, e.src_port)
+            if d == 0:
+                value = values[src]
+            elif self.t - d >= 0:
+                value = self.history[src][self.t - d]
+            else:  # before step 0
+                value = np.zeros((self.batch, *self.shapes[src]), self.dtype)
+            sums[e.dst_port] = value if e.dst_port not in sums else sums[e.dst_port] + value
+        return sums
+
+
+def _mask(value: np.ndarray, active: np.ndarray) -> np.ndarray:
+    return np.where(_expand(active, value.ndim), value, np.zeros_like(value))
+
+
+def _expand(active: np.ndarray, ndim: int) -> np.ndarray:
+    return active.reshape(active.shape + (1,) * (ndim - 1))
+
+
+def _time_and_batch(graph: Graph, xs: Mapping[str, np.ndarray]) -> tuple[int, int]:
+    ids = [n.id for n in graph.nodes if n.kind == "Input"]
+    if set(ids) != set(xs):
+        raise ValueError(f"xs must have one array per input {sorted(ids)}, got {sorted(xs)}")
+    if not xs:
+        raise ValueError("the graph has no Input node, so time and batch sizes are unknown")
+    sizes = {v.shape[:2] for v in xs.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"inputs disagree on [T, B]: {sorted(sizes)}")
+    return sizes.pop()
+
+
+def _active_mask(lengths, T: int, B: int) -> np.ndarray:
+    """active[t, b] = t < lengths[b] (all True without lengths)."""
+    if lengths is None:
+        return np.ones((T, B), bool)
+    lengths = np.asarray(lengths)
+    if lengths.shape != (B,):
+        raise ValueError(f"lengths must have shape ({B},), got {lengths.shape}")
+    return np.arange(T)[:, None] < lengths[None, :]
+
+
+# ---------------------------------------------------------------------------------------------- shapes
+def _port_shapes(graph: Graph) -> dict[Port, tuple[int, ...]]:
+    """Per-sample shapes of every node's input port "in" and output ports, by propagation to a fixed point
+    (populations and inputs declare theirs; stateless nodes derive theirs from their input)."""
+    shapes: dict[Port, tuple[int, ...]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for n in graph.nodes:
+            for e in graph.edges:
+                if e.dst == n.id and (e.src, e.src_port) in shapes and (n.id, e.dst_port) not in shapes:
+                    shapes[(n.id, e.dst_port)] = shapes[(e.src, e.src_port)]
+                    changed = True
+            for port, shape in _output_shapes(n, shapes.get((n.id, "in"))).items():
+                if (n.id, port) not in shapes:
+                    shapes[(n.id, port)] = shape
+                    changed = True
+    return shapes
+
+
+def _output_shapes(node: Node, shape_in) -> dict[str, tuple[int, ...]]:
+    if node.kind == "Input":
+        return {"out": tuple(node.shape)}
+    if node.kind in ("LIF", "IF", "CubaLIF", "LI"):
+        return {p: tuple(node.shape) for p in ("out", "v", "i")}
+    if shape_in is None:
+        return {}
+    if node.kind == "Linear":
+        return {"out": tuple(shape_in[:-1]) + (node.weight.shape[0],)}
+    if node.kind == "Flatten":
+        start, end = _flatten_axes(node, len(shape_in))
+        return {"out": tuple(shape_in[:start]) + (int(np.prod(shape_in[start:end + 1])),) + tuple(shape_in[end + 1:])}
+    return {"out": tuple(shape_in)}  # Scale, Delay, Output
+
+
+def _flatten_axes(node: Node, ndim: int) -> tuple[int, int]:
+    start = node.start_dim + ndim if node.start_dim < 0 else node.start_dim
+    end = node.end_dim + ndim if node.end_dim < 0 else node.end_dim
+    return start, end
+
+
+# ---------------------------------------------------------------------------------------------- node kinds
+def _make_sim(node: Node, dtype) -> "_Sim":
+    try:
+        cls = _SIMS[node.kind]
+    except KeyError:
+        raise NotImplementedError(f"the reference simulator has no model of kind {node.kind!r}") from None
+    return cls(node, dtype)
+
+
+class _Sim:
+    """One node's behaviour. ``early()`` gives the ports that do not depend on this step's input (from the
+    state at the start of the step); ``update(inputs)`` gives the other ports and advances ``state``."""
+
+    def __init__(self, node: Node, dtype):
+        self.node = node
+        self.dtype = dtype
+        self.state: dict[str, np.ndarray] = {}
+
+    def param(self, name: str) -> np.ndarray:
+        return np.asarray(getattr(self.node, name), dtype=self.dtype)
+
+    def init(self, batch: int, shape_in) -> None:
+        pass
+
+    def early(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def update(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+
+class _InputSim(_Sim):
+    """y_t = x_t (the caller's array at step t)."""
+
+    def update(self, inputs):
+        return {"out": inputs["in"]}
+
+
+class _OutputSim(_Sim):
+    """y_t = the sum of the in-edges at step t."""
+
+    def update(self, inputs):
+        return {"out": inputs["in"]}
+
+
+class _LinearSim(_Sim):
+    """y_t = x_t W^T + b on the last axis, W of shape [out, in]."""
+
+    def update(self, inputs):
+        y = inputs["in"] @ self.param("weight").T
+        return {"out": y if self.node.bias is None else y + self.param("bias")}
+
+
+class _ScaleSim(_Sim):
+    """y_t = s * x_t (s broadcast over the per-sample shape)."""
+
+    def update(self, inputs):
+        return {"out": self.param("scale") * inputs["in"]}
+
+
+class _FlattenSim(_Sim):
+    """y_t = x_t with per-sample axes start_dim..end_dim merged (the batch axis is not counted)."""
+
+    def update(self, inputs):
+        x = inputs["in"]
+        start, end = _flatten_axes(self.node, x.ndim - 1)
+        start, end = start + 1, end + 1  # skip the batch axis
+        return {"out": x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])}
+
+
+class _DelaySim(_Sim):
+    """y_t[i] = x_{t - d[i]}[i], zeros before step 0.
+
+    State: ``past[k] = x_{t-1-k}`` for k < max(d). Without any zero delay the output is known from the state
+    alone (no feedthrough), so it is produced in ``early()``."""
+
+    def init(self, batch, shape_in):
+        self.delay = np.broadcast_to(np.asarray(self.node.delay), shape_in)
+        depth = max(int(self.delay.max()), 1)
+        self.state["past"] = np.zeros((depth, batch, *shape_in), self.dtype)
+        self.no_feedthrough = bool(self.delay.min() >= 1)
+
+    def _read(self, x_now):
+        past = self.state["past"]
+        stacked = np.concatenate([x_now[None], past])  # stacked[k] = x_{t-k}
+        index = np.broadcast_to(self.delay, stacked.shape[1:])[None]
+        return np.take_along_axis(stacked, index, axis=0)[0]
+
+    def early(self):
+        if not self.no_feedthrough:
+            return {}
+        return {"out": self._read(np.zeros_like(self.state["past"][0]))}  # x_t is never read
+
+    def update(self, inputs):
+        x = inputs.get("in", np.zeros_like(self.state["past"][0]))
+        y = self._read(x)
+        self.state["past"] = np.concatenate([x[None], self.state["past"][:-1]])
+        return {} if self.no_feedthrough else {"out": y}
+
+
+class _LISim(_Sim):
+    """v <- beta v + g x_t;  y_t = v  (g = 1, or 1 - beta with input_scale="one_minus_decay")."""
+
+    def init(self, batch, shape_in):
+        self.state["v"] = np.zeros((batch, *self.node.shape), self.dtype)
+
+    def update(self, inputs):
+        beta = self.param("decay")
+        x = inputs.get("in", 0.0)
+        self.state["v"] = beta * self.state["v"] + _gain(self.node, beta) * x
+        return {"out": self.state["v"]}
+
+
+class _SpikingSim(_Sim):
+    """LIF, IF and CubaLIF spiking membranes (theta threshold, H the step, R the reset term):
+
+        H(z) = [z > 0], or [z >= 0] with fire_at_threshold
+        R(m, s) = theta s (subtract) | m s (zero) | (m - v_r) s (to_value) | 0 (none)
+        spike_from="post", reset_at="same":  u = beta v + g x;  s = H(u - theta);  v <- u - R(u, s)
+        spike_from="post", reset_at="next":  p = H(v - theta);  u = beta v + g x - R(beta v + g x, p);
+                                             s = H(u - theta);  v <- u
+        spike_from="pre":                    s = H(v - theta);  u = beta v + g x;  v <- u - R(u, s)
+
+    Ports: "out" = s, "v" = the stored membrane after the step. ``drive(x)`` gives g x (for CubaLIF: the
+    synaptic current, advanced one step)."""
+
+    def init(self, batch, shape_in):
+        self.state["v"] = np.zeros((batch, *self.node.shape), self.dtype)
+
+    def beta(self) -> np.ndarray:
+        return self.param("decay")
+
+    def drive(self, x) -> np.ndarray:
+        return _gain(self.node, self.beta()) * x
+
+    def heaviside(self, z):
+        fire = z >= 0 if self.node.fire_at_threshold else z > 0
+        return fire.astype(self.dtype)
+
+    def reset_term(self, m, s):
+        mode = self.node.reset
+        if mode == "subtract":
+            return self.param("threshold") * s
+        if mode == "zero":
+            return m * s
+        if mode == "to_value":
+            return (m - self.param("reset_value")) * s
+        return np.zeros_like(m)
+
+    def early(self):
+        if self.node.spike_from != "pre":
+            return {}
+        self.pre_spike = self.heaviside(self.state["v"] - self.param("threshold"))
+        return {"out": self.pre_spike}
+
+    def update(self, inputs):
+        theta = self.param("threshold")
+        v = self.state["v"]
+        integrated = self.beta() * v + self.drive(inputs.get("in", np.zeros_like(v)))
+        ports = {}
+        if self.node.spike_from == "pre":
+            s = self.pre_spike
+            v_new = integrated - self.reset_term(integrated, s)
+        elif self.node.reset_at == "next":
+            previous = self.heaviside(v - theta)  # the spike of the last step, from the stored membrane
+            v_new = integrated - self.reset_term(integrated, previous)
+            s = self.heaviside(v_new - theta)
+            ports["out"] = s
+        else:
+            s = self.heaviside(integrated - theta)
+            v_new = integrated - self.reset_term(integrated, s)
+            ports["out"] = s
+        self.state["v"] = v_new
+        ports["v"] = v_new
+        return ports | self.extra_ports()
+
+    def extra_ports(self) -> dict[str, np.ndarray]:
+        return {}
+
+
+class _LIFSim(_SpikingSim):
+    """LIF: beta = decay, g = 1 or 1 - decay."""
+
+
+class _IFSim(_SpikingSim):
+    """IF: beta = 1, g = 1."""
+
+    def beta(self):
+        return np.asarray(1.0, self.dtype)
+
+    def drive(self, x):
+        return x
+
+
+class _CubaLIFSim(_SpikingSim):
+    """CubaLIF: i <- alpha i + g_alpha x, then the LIF membrane with beta = mem_decay driven by g_beta i.
+    Port "i" = the current after the step."""
+
+    def init(self, batch, shape_in):
+        super().init(batch, shape_in)
+        self.state["i"] = np.zeros((batch, *self.node.shape), self.dtype)
+
+    def beta(self):
+        return self.param("mem_decay")
+
+    def drive(self, x):
+        alpha = self.param("syn_decay")
+        self.state["i"] = alpha * self.state["i"] + _gain(self.node, alpha) * x
+        return _gain(self.node, self.beta()) * self.state["i"]
+
+    def extra_ports(self):
+        return {"i": self.state["i"]}
+
+
+def _gain(node: Node, decay: np.ndarray) -> np.ndarray:
+    """The input gain g: 1, or 1 - decay with input_scale="one_minus_decay"."""
+    return 1 - decay if node.input_scale == "one_minus_decay" else np.ones_like(decay)
+
+
+_SIMS: dict[str, type[_Sim]] = {
+    "Input": _InputSim, "Output": _OutputSim, "Linear": _LinearSim, "Scale": _ScaleSim,
+    "Flatten": _FlattenSim, "Delay": _DelaySim, "LI": _LISim, "LIF": _LIFSim, "IF": _IFSim,
+    "CubaLIF": _CubaLIFSim,
+}
