@@ -17,9 +17,16 @@ The formulas live in ``snnir.kernels.surrogates``; this module knows only names 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .node import FriendlyModelMeta, invalid_ir_error
+
+
+class _SurrogateMeta(FriendlyModelMeta):
+    def _construction_error(cls, err, data):
+        return invalid_ir_error(err, what=f"surrogate {data.get('name', '?')!r}")
 
 SURROGATE_DEFAULTS: dict[str, dict[str, float]] = {
     "superspike": {"beta": 10.0},
@@ -33,10 +40,11 @@ SURROGATE_DEFAULTS: dict[str, dict[str, float]] = {
 }
 
 
-class Surrogate(BaseModel):
+class Surrogate(BaseModel, metaclass=_SurrogateMeta):
     """A surrogate gradient: ``Surrogate(name="superspike", params={"beta": 25})`` or just the name."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    _POSITIONAL: ClassVar[tuple[str, ...]] = ("name",)
 
     name: str
     params: dict[str, float] = Field(default_factory=dict)

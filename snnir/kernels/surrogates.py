@@ -27,9 +27,8 @@ def _boxcar(x, width, height):  # height on |x| < width/2 (strict), else 0
     return jnp.where(jnp.abs(x) < width / 2, height, 0.0).astype(x.dtype)
 
 
-def _sigmoid(x, beta):  # derivative of sigmoid(beta x)
-    s = jax.nn.sigmoid(beta * x)
-    return beta * s * (1.0 - s)
+def _sigmoid(x, beta):  # derivative of sigmoid(beta x); 1 - s(z) = s(-z) avoids cancellation for large z
+    return beta * jax.nn.sigmoid(beta * x) * jax.nn.sigmoid(-beta * x)
 
 
 def _arctan(x, beta):  # Spyx arctan: 1 / (pi (1 + (beta pi x)^2))
