@@ -20,6 +20,10 @@ class InvalidIRError(SnnirError, ValueError):
     """A node, edge or graph field is invalid on its own (wrong type, non-finite value, bad id)."""
 
 
+class InvalidArgumentsError(SnnirError, TypeError):
+    """An IR class was called with arguments it does not take (e.g. too many positional ones)."""
+
+
 class UnknownKindError(SnnirError, ValueError):
     """A node names a kind that is not registered."""
 

@@ -87,7 +87,10 @@ def _shapes(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
 
 def _unknown_shapes(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     """Ports whose shape nothing determines (e.g. a cycle no input or sized node reaches)."""
+    g = to_networkx(graph)
     troubled = {p.node for p in shapes.problems}
+    for node in list(troubled):  # nodes fed by a node with a shape problem inherit it: report it once
+        troubled |= nx.descendants(g, node) if node in g else set()
     fed = {e.dst for e in graph.edges}
     out = []
     for n in graph.nodes:

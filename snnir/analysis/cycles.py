@@ -39,7 +39,7 @@ def algebraic_loops(graph: Graph) -> tuple[tuple[str, ...], ...]:
     """Cycles of stateless feedthrough nodes with no delay: SCCs of the dependency graph restricted to
     stateless nodes."""
     dep = dependency_graph(graph)
-    stateless = [n.id for n in graph.nodes if not n.STATEFUL and n.id in dep]
+    stateless = [n.id for n in graph.nodes if not n.holds_state() and n.id in dep]
     return _ordered_components(dep.subgraph(stateless).copy(), declaration_index(graph))
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import networkx as nx
 
+from ..errors import SnnirError
 from ..ir import Graph
 from .views import declaration_index, dependency_graph
 
 
-class ScheduleError(ValueError):
+class ScheduleError(SnnirError, ValueError):
     """The same-step dependencies still contain a cycle (verify reports it as an algebraic loop)."""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Iterable, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from ..errors import SnnirError
 from . import kinds as _kinds  # noqa: F401  (registers the built-in kinds)
@@ -172,7 +172,7 @@ class Graph(BaseModel, metaclass=_GraphMeta):
         return f"Graph({len(self.nodes)} nodes, {len(self.edges)} edges)"
 
 
-class NodeNotFoundError(SnnirError, KeyError):
+class NodeNotFoundError(SnnirError, KeyError, ValueError):
     """No node has the requested id."""
 
     def __str__(self) -> str:  # KeyError quotes its message; keep it readable

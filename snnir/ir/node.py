@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic._internal._model_construction import ModelMetaclass
 
-from ..errors import InvalidIRError, UnknownKindError
+from ..errors import InvalidArgumentsError, InvalidIRError, UnknownKindError
 from .arrays import arrays_equal, describe
 
 # Ids are plain names; "/" joins the ids of expanded composites (block/inner); ":" and "@" are reserved
@@ -43,7 +43,7 @@ class FriendlyModelMeta(ModelMetaclass):
     def __call__(cls, *args: Any, **data: Any) -> Any:
         positional = getattr(cls, "_POSITIONAL", ())
         if len(args) > len(positional):
-            raise TypeError(f"{cls.__name__} takes keyword arguments" + (
+            raise InvalidArgumentsError(f"{cls.__name__} takes keyword arguments" + (
                 f" (or {', '.join(positional)} positionally)" if positional else ""))
         data.update(zip(positional, args))
         try:
@@ -117,6 +117,11 @@ class Node(BaseModel, metaclass=FriendlyModelMeta):
     def feedthrough(self, port: str = "out") -> bool:
         """Whether the value on ``port`` at step t depends on the input at step t."""
         return True
+
+    def holds_state(self) -> bool:
+        """Whether this node keeps a value from one step to the next (a cycle through it is a recurrence,
+        not an algebraic loop)."""
+        return self.STATEFUL
 
     def infer_shapes(self, inputs: Mapping[str, tuple[int, ...] | None]) -> dict[str, tuple[int, ...]]:
         """Output shape per port from the input shape per port (None where not yet known).

@@ -142,6 +142,9 @@ class Delay(Node):
     def feedthrough(self, port: str = "out") -> bool:
         return bool(self.delay.size == 0 or self.delay.min() == 0)
 
+    def holds_state(self) -> bool:
+        return self.max_delay > 0
+
     def infer_shapes(self, inputs):
         shape = _need_input(self, inputs)
         if shape is None:
