@@ -76,15 +76,7 @@ class Scale(Node):
     TRAINABLE_BY_DEFAULT: ClassVar[tuple[str, ...]] = ("scale",)
 
     def infer_shapes(self, inputs):
-        shape = _need_input(self, inputs)
-        if shape is None:
-            return {}
-        if not _broadcasts_to(self.scale.shape, shape):
-            raise ShapeProblem(
-                f"Scale {self.id!r} has scale of shape {self.scale.shape} that does not broadcast to its input {shape}",
-                "use a scalar scale or one of the input's shape",
-            )
-        return {"out": shape}
+        return _elementwise(self, inputs, "scale", "use a scalar scale or one of the input's shape")
 
 
 @register_kind
@@ -146,15 +138,21 @@ class Delay(Node):
         return self.max_delay > 0
 
     def infer_shapes(self, inputs):
-        shape = _need_input(self, inputs)
-        if shape is None:
-            return {}
-        if not _broadcasts_to(self.delay.shape, shape):
-            raise ShapeProblem(
-                f"Delay {self.id!r} has delays of shape {self.delay.shape} that do not broadcast to its input {shape}",
-                "give one delay for all elements or one per element",
-            )
-        return {"out": shape}
+        return _elementwise(self, inputs, "delay", "give one delay for all elements or one per element")
+
+
+def _elementwise(node: Node, inputs, param: str, hint: str) -> dict[str, tuple[int, ...]]:
+    """Shape rule of an elementwise node whose parameter ``param`` must broadcast to the input."""
+    shape = _need_input(node, inputs)
+    if shape is None:
+        return {}
+    value = getattr(node, param)
+    if not _broadcasts_to(value.shape, shape):
+        raise ShapeProblem(
+            f"{node.kind} {node.id!r} has {param} of shape {value.shape}, which does not broadcast to its input {shape}",
+            hint,
+        )
+    return {"out": shape}
 
 
 def _broadcasts_to(small: tuple[int, ...], shape: tuple[int, ...]) -> bool:
