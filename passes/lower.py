@@ -160,7 +160,8 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
         trainable.extend((node.id, names[f]) for f in node.trainable or ())
 
     plans = _plans(graph, shapes)
-    stateful = tuple(p.id for p in plans if p.history or (p.id in kernels and graph.node(p.id).STATEFUL))
+    has_state = {nid for nid, k in kernels.items() if jax.eval_shape(lambda k=k: k.init_state((), jnp.dtype(dtype)))}
+    stateful = tuple(p.id for p in plans if p.history or p.id in has_state)
     return Program(
         kernels=kernels,
         plan=plans,

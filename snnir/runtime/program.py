@@ -138,7 +138,7 @@ class Program(eqx.Module):
             kstate, y = kernel.step(_kernel_state(state, p), x, node_key)
             for port, _, _ in p.outputs:
                 values.setdefault((p.id, port), kernel.port(port, kstate, y))
-            if kstate:
+            if p.id in state:
                 new_state[p.id] = dict(kstate)
         for p in self.plan:  # 3. histories for later steps
             for port, depth in p.history:
@@ -321,9 +321,12 @@ def _as_batch_shape(batch_shape: Any) -> tuple[int, ...]:
     if isinstance(batch_shape, int):
         return (batch_shape,)
     try:
-        batch = tuple(int(b) for b in batch_shape)
+        batch = tuple(batch_shape)
     except TypeError:
-        raise ShapeError(f"batch_shape must be a tuple of ints, got {batch_shape!r}") from None
+        batch = None
+    if batch is None or not all(isinstance(b, (int, np.integer)) and not isinstance(b, bool) for b in batch):
+        raise ShapeError(f"batch_shape must be a tuple of ints, got {batch_shape!r}")
+    batch = tuple(int(b) for b in batch)
     if any(b < 1 for b in batch):
         raise ShapeError(f"batch_shape entries must be >= 1, got {batch}")
     return batch
