@@ -1,0 +1,232 @@
+"""The ``snnir`` command line: validate, info, run, convert and schema for model files.
+
+Errors go to stderr as one readable message (exit status 1 for invalid models, 2 for usage errors);
+``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from typing import Sequence
+
+import numpy as np
+
+EPILOG = """examples:
+  snnir validate model.snnir other.json        every problem of every file; exit 1 on any error
+  snnir validate --json model.snnir             the same as JSON, for machines
+  snnir info model.snnir                        kinds, parameters, shapes, cycles, feedback, schedule
+  snnir run model.snnir --steps 100 --output out.npz   random input; prints rates and synaptic ops
+  snnir run model.snnir --mode delayed --input x.npy
+  snnir convert model.snnir model.json          between the container and plain JSON
+  snnir schema > snnir.schema.json              the JSON Schema of graph documents
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except Exception as err:  # noqa: BLE001  (the CLI turns every failure into a message)
+        from .errors import SnnirError
+
+        if args.debug or not isinstance(err, (SnnirError, OSError)):
+            raise
+        print(f"snnir {args.command}: {err}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="snnir", description="Validate, inspect, run and convert snnir models.",
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check model files and list every problem")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print diagnostics as JSON")
+    p.set_defaults(run=_validate)
+
+    p = sub.add_parser("info", help="describe a model: kinds, parameters, shapes, cycles, schedule")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--mode", choices=("straight", "delayed"), default="straight")
+    p.set_defaults(run=_info)
+
+    p = sub.add_parser("run", help="simulate a model on random or given input")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--mode", choices=("straight", "delayed"), default="straight")
+    p.add_argument("--steps", type=int, default=100, help="time steps for random input (default 100)")
+    p.add_argument("--batch", type=int, default=1, help="samples for random input (default 1)")
+    p.add_argument("--rate", type=float, default=0.2, help="spike probability of random input (default 0.2)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--input", metavar="NPY", help="input array [T, batch, *shape] (.npy), or .npz by input id")
+    p.add_argument("--output", metavar="NPZ", help="write outputs and traces here")
+    p.set_defaults(run=_run)
+
+    p = sub.add_parser("convert", help="convert between the container (.snnir) and plain JSON (.json)")
+    p.add_argument("source", metavar="IN")
+    p.add_argument("target", metavar="OUT")
+    p.set_defaults(run=_convert)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of graph documents")
+    p.set_defaults(run=_schema)
+    return parser
+
+
+# ---------------------------------------------------------------------- commands
+def _validate(args) -> int:
+    from .errors import SnnirError, VerifyError
+    from .io import load
+    from .verify import check
+
+    report, failed = {}, False
+    for path in args.files:
+        try:
+            graph = load(path, verify=False)
+            diagnostics = [d.to_dict() for d in check(graph)]
+        except VerifyError as err:  # pragma: no cover  (load(verify=False) does not verify)
+            diagnostics = [d.to_dict() for d in err.diagnostics]
+        except SnnirError as err:
+            diagnostics = [{"code": "unreadable-file", "severity": "error", "message": str(err), "hint": "",
+                            "nodes": [], "edges": []}]
+        report[path] = diagnostics
+        failed |= any(d["severity"] == "error" for d in diagnostics)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for path, diagnostics in report.items():
+            errors = sum(d["severity"] == "error" for d in diagnostics)
+            status = "ok" if not errors else f"{errors} error(s)"
+            print(f"{path}: {status}" + (f", {len(diagnostics) - errors} warning(s)" if len(diagnostics) > errors else ""))
+            for d in diagnostics:
+                print(f"  {d['severity']} {d['code']}: {d['message']}")
+                if d["hint"]:
+                    print(f"    hint: {d['hint']}")
+    return 1 if failed else 0
+
+
+def _info(args) -> int:
+    from . import analyze
+    from .io import load
+
+    graph = load(args.file)
+    analysis = analyze(graph, mode=args.mode)
+    shapes = analysis.shapes
+    print(f"{args.file}: {len(graph.nodes)} nodes, {len(graph.edges)} edges, "
+          f"{graph.parameter_count()} parameters ({graph.dtype})")
+    kinds: dict[str, int] = {}
+    for n in graph.nodes:
+        kinds[n.kind] = kinds.get(n.kind, 0) + 1
+    print("kinds: " + ", ".join(f"{k} x{v}" for k, v in kinds.items()))
+    print("\nnode            kind      shape        params  fan-in fan-out")
+    state_elems = 0
+    for n in graph.nodes:
+        out = shapes.output(n.id) or shapes.input(n.id) or ()
+        params = sum(int(v.size) for p, v in n.params().items() if p in n.float_params())
+        fan_in, fan_out = len(graph.in_edges(n.id)), len(graph.out_edges(n.id))
+        if n.STATEFUL:
+            state_elems += math.prod(out) * (2 if n.kind == "CubaLIF" else 1)
+        print(f"{n.id:<15} {n.kind:<9} {str(tuple(out)):<12} {params:>7} {fan_in:>7} {fan_out:>7}")
+    print(f"\nstrongly connected components: {list(analysis.sccs) or 'none'}")
+    print(f"feedback edges ({args.mode}): {list(analysis.feedback_edges) or 'none'}")
+    print("schedule: " + " -> ".join(analysis.order))
+    itemsize = np.dtype(graph.dtype if graph.dtype != "bfloat16" else "float16").itemsize
+    print(f"memory: parameters {graph.parameter_count() * itemsize / 1024:.1f} KiB, "
+          f"state {state_elems * itemsize} bytes per sample (plus delay buffers)")
+    return 0
+
+
+def _run(args) -> int:
+    import jax
+
+    from . import compile
+    from .io import load
+
+    graph = load(args.file)
+    prog = compile(graph, mode=args.mode)
+    xs = _inputs(args, prog)
+    batch = next(iter(xs.values())).shape[1]
+    steps = next(iter(xs.values())).shape[0]
+    state = prog.init_state((batch,))
+    start = time.perf_counter()
+    _, traces = prog.trace(state, xs)
+    jax.block_until_ready(traces)
+    elapsed = time.perf_counter() - start
+    traces = {k: np.asarray(v) for k, v in traces.items()}
+    print(f"{args.file}: {steps} steps x {batch} sample(s), {args.mode} mode, {elapsed * 1e3:.0f} ms (with compile)")
+    print("\nnode            kind      rate    sparsity  synaptic ops")
+    total_ops = 0.0
+    for n in graph.nodes:
+        if n.kind not in ("LIF", "IF", "CubaLIF"):
+            continue
+        spikes = traces[n.id]
+        rate = float(spikes.mean())
+        ops = float(_fan_out(graph, n.id) @ spikes.reshape(-1, spikes[0, 0].size).sum(0))
+        total_ops += ops
+        print(f"{n.id:<15} {n.kind:<9} {rate:6.3f}  {1 - float((spikes != 0).mean()):8.3f}  {ops:12.0f}")
+    print(f"total synaptic operations: {total_ops:.0f} ({total_ops / (steps * batch):.0f} per step and sample)")
+    if args.output:
+        np.savez(args.output, **{f"trace/{k}": v for k, v in traces.items()})
+        print(f"wrote {args.output}")
+    return 0
+
+
+def _inputs(args, prog) -> dict[str, np.ndarray]:
+    from .errors import ShapeError
+
+    if args.input:
+        loaded = np.load(args.input, allow_pickle=False)
+        if isinstance(loaded, np.ndarray):
+            if len(prog.input_ids) != 1:
+                raise ShapeError(f"the model has inputs {list(prog.input_ids)}: pass an .npz keyed by input id")
+            return {prog.input_ids[0]: loaded}
+        return {k: loaded[k] for k in loaded.files}
+    rng = np.random.default_rng(args.seed)
+    return {iid: (rng.random((args.steps, args.batch) + shape) < args.rate).astype(np.float32)
+            for iid, shape in prog.input_shapes.items()}
+
+
+def _fan_out(graph, node_id: str) -> np.ndarray:
+    """Synapses leaving each neuron of ``node_id``: the non-zero weights of each Linear it feeds
+    (per presynaptic neuron), one per element for elementwise targets."""
+    size = None
+    total = 0
+    for e in graph.out_edges(node_id):
+        target = graph.node(e.dst)
+        if target.kind == "Linear":
+            per_neuron = (target.weight != 0).sum(0).astype(np.float64)
+        elif target.kind == "Output":
+            continue
+        else:
+            per_neuron = 1.0
+        total = total + per_neuron
+    node = graph.node(node_id)
+    size = int(np.prod(node.shape))
+    return np.broadcast_to(np.asarray(total, np.float64), (size,)) if np.ndim(total) == 0 else total
+
+
+def _convert(args) -> int:
+    from .io import load, save
+
+    graph = load(args.source)
+    save(graph, args.target)
+    print(f"wrote {args.target}")
+    return 0
+
+
+def _schema(args) -> int:
+    from .ir import Graph
+
+    print(json.dumps(Graph.model_json_schema(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
