@@ -256,10 +256,23 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, path: pa
     if info.file_size > limit:
         raise ModelFileError(path, f"entry {info.filename} declares {info.file_size} bytes, over the limit of {limit}")
     with zf.open(info) as f:
-        data = f.read(limit + 1)
-    if len(data) > limit or len(data) != info.file_size:
+        data = _bounded_read(f, info.file_size)
+    if len(data) != info.file_size:
         raise ModelFileError(path, f"entry {info.filename} does not hold the size it declares")
     return data
+
+
+def _bounded_read(f, size: int, chunk: int = 1 << 20) -> bytes:
+    """Read at most ``size + 1`` bytes in chunks, so a lying header never makes us allocate more than
+    what is really there (plus one chunk)."""
+    parts, total = [], 0
+    while total <= size:
+        part = f.read(min(chunk, size + 1 - total))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+    return b"".join(parts)
 
 
 def _resolve_arrays(path, zf, infos, graph: dict, limits: LoadLimits) -> None:

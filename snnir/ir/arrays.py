@@ -45,7 +45,8 @@ def _from_json_form(value: dict) -> np.ndarray:
     arr = np.asarray(value["data"], dtype=np.float64 if name in FLOAT_DTYPES else np.int64)
     if arr.shape != shape:
         raise ValueError(f"data has shape {list(arr.shape)} but the array declares {list(shape)}")
-    return arr.astype(dtype)
+    with np.errstate(over="ignore"):  # out-of-range values become inf, which the finite check refuses
+        return arr.astype(dtype)
 
 
 def _to_numpy(value: Any) -> np.ndarray:
@@ -79,11 +80,12 @@ def to_float_array(value: Any) -> np.ndarray:
     if arr.dtype.name in FLOAT_DTYPES and not from_python:
         pass
     elif arr.dtype.kind in "iuf" or arr.dtype.name in FLOAT_DTYPES:
-        arr = arr.astype(DEFAULT_FLOAT)
+        with np.errstate(over="ignore"):
+            arr = arr.astype(DEFAULT_FLOAT)
     else:
         raise ValueError(f"expected numbers, got an array of dtype {arr.dtype.name}")
     if not np.all(np.isfinite(arr.astype(np.float64))):
-        raise ValueError("contains NaN or infinity; parameters must be finite")
+        raise ValueError(f"contains NaN or infinity (or values too large for {arr.dtype.name}); parameters must be finite")
     return _freeze(arr)
 
 
