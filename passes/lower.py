@@ -84,9 +84,9 @@ def _flatten(node, ctx):
 
 @register_lowering("Delay")
 def _delay(node, ctx):
-    kernel = K.DelayKernel(delay=jnp.asarray(node.delay, jnp.int32), shape=ctx.in_shape(node),
+    kernel = K.DelayKernel(delay=jnp.asarray(node.steps, jnp.int32), shape=ctx.in_shape(node),
                            depth=node.max_delay, feedthrough=node.feedthrough())
-    return kernel, _same_names("delay")
+    return kernel, {"steps": "delay"}
 
 
 def _spiking_options(node) -> dict:

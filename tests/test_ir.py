@@ -99,7 +99,7 @@ def test_trainable_defaults_and_overrides():
 
 
 def test_printed_graph_is_deterministic_one_line_per_node():
-    expected = """graph(schema=1) {
+    expected = """graph(schema=2) {
   x: Input shape=(3,)
   fc: Linear(x) weight=f32[4,3] bias=f32[4]
   lif: LIF(fc, rec{feedback}) shape=(4,) decay=0.875 threshold=1

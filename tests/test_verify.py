@@ -207,7 +207,7 @@ def test_missing_input_of_an_output():
                      [E("x", "s"), E("s", "y")], "s", [("x", "s")], ["broadcast"], id="scale"),
         pytest.param([I(id="x", shape=(3,)), snnir.Flatten(id="f", start_dim=1), O(id="y")],
                      [E("x", "f"), E("f", "y")], "f", [("x", "f")], ["start_dim=1"], id="flatten"),
-        pytest.param([I(id="x", shape=(3,)), snnir.Delay(id="d", delay=np.array([1, 2, 3, 4])), O(id="y")],
+        pytest.param([I(id="x", shape=(3,)), snnir.Delay(id="d", steps=np.array([1, 2, 3, 4])), O(id="y")],
                      [E("x", "d"), E("d", "y")], "d", [("x", "d")], ["broadcast"], id="delay"),
     ],
 )
@@ -569,7 +569,7 @@ def test_verify_error_is_a_snnir_error_and_a_value_error():
         pytest.param(lambda: snnir.LIF(id="n", shape=(3,)), "'n'", id="missing-decay"),
         pytest.param(lambda: I(id="x", shape=(0,)), "'x'", id="empty-shape"),
         pytest.param(lambda: L(id="fc", weight=np.ones(3, np.float32)), "'fc'", id="weight-not-2d"),
-        pytest.param(lambda: snnir.Delay(id="d", delay=-1), "'d'", id="negative-delay-node"),
+        pytest.param(lambda: snnir.Delay(id="d", steps=-1), "'d'", id="negative-delay-node"),
         pytest.param(lambda: E("a", "b", delay=-1), "'a' -> 'b'", id="negative-edge-delay"),
         pytest.param(lambda: E("a", "b", weight=2.0), "'a' -> 'b'", id="extra-edge-field"),
     ],
@@ -647,11 +647,11 @@ def test_positional_node_arguments_raise_a_snnir_type_error():
 
 def test_a_zero_step_delay_node_does_not_break_an_algebraic_loop():
     g = snnir.Graph(
-        nodes=[snnir.Input(id="x", shape=(1,)), snnir.Scale(id="a", scale=0.5), snnir.Delay(id="d", delay=0),
+        nodes=[snnir.Input(id="x", shape=(1,)), snnir.Scale(id="a", scale=0.5), snnir.Delay(id="d", steps=0),
                snnir.Output(id="y")],
         edges=[("x", "a"), ("a", "d"), ("d", "a"), ("a", "y")])
     with pytest.raises(snnir.VerifyError) as info:
         snnir.verify(g)
     assert [(d.code, d.nodes) for d in info.value.diagnostics] == [("algebraic-loop", ("a", "d"))]
     # one step of delay makes it a recurrence
-    snnir.verify(g.replace_node(snnir.Delay(id="d", delay=1)))
+    snnir.verify(g.replace_node(snnir.Delay(id="d", steps=1)))

@@ -89,7 +89,7 @@ class GraphBuilder:
         return self.add(Flatten(id=id or self._auto_id("flatten"), **fields), src)
 
     def delay(self, src: str, steps: Any, *, id: str | None = None) -> str:  # noqa: A002
-        return self.add(Delay(id=id or self._auto_id("delay"), delay=steps), src)
+        return self.add(Delay(id=id or self._auto_id("delay"), steps=steps), src)
 
     def lif(self, src: str, *, decay: Any, id: str | None = None, **fields: Any) -> str:  # noqa: A002
         return self._population(LIF, "lif", src, id, decay=self._array(decay), **fields)

@@ -18,7 +18,7 @@ from .arrays import FLOAT_DTYPES
 from .edge import Edge
 from .node import FriendlyModelMeta, Node, _on_register, invalid_ir_error, node_kinds
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _node_union() -> Any:

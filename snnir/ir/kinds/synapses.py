@@ -108,19 +108,19 @@ class Flatten(Node):
 
 @register_kind
 class Delay(Node):
-    """Elementwise delay in whole steps (as NIR's Delay): y_t[i] = x_{t − d[i]}[i], zeros before step 0.
+    """Elementwise delay in whole steps: y_t[i] = x_{t − d[i]}[i] with d = ``steps``; zeros before step 0.
 
-    ``delay`` is a scalar or one integer per element. With every d ≥ 1 the node has no direct
-    feedthrough, so it can break a cycle.
+    ``steps`` is a scalar or one integer per element (NIR's Delay holds the same in seconds). With every
+    d ≥ 1 the node has no direct feedthrough, so it can break a cycle.
     """
 
     kind: Literal["Delay"] = "Delay"
-    delay: IntArray
+    steps: IntArray
 
-    INT_PARAMS: ClassVar[tuple[str, ...]] = ("delay",)
+    INT_PARAMS: ClassVar[tuple[str, ...]] = ("steps",)
     STATEFUL: ClassVar[bool] = True
 
-    @field_validator("delay")
+    @field_validator("steps")
     @classmethod
     def _non_negative(cls, d: np.ndarray) -> np.ndarray:
         if d.size and d.min() < 0:
@@ -129,16 +129,16 @@ class Delay(Node):
 
     @property
     def max_delay(self) -> int:
-        return int(self.delay.max()) if self.delay.size else 0
+        return int(self.steps.max()) if self.steps.size else 0
 
     def feedthrough(self, port: str = "out") -> bool:
-        return bool(self.delay.size == 0 or self.delay.min() == 0)
+        return bool(self.steps.size == 0 or self.steps.min() == 0)
 
     def holds_state(self) -> bool:
         return self.max_delay > 0
 
     def infer_shapes(self, inputs):
-        return _elementwise(self, inputs, "delay", "give one delay for all elements or one per element")
+        return _elementwise(self, inputs, "steps", "give one delay for all elements or one per element")
 
 
 def _elementwise(node: Node, inputs, param: str, hint: str) -> dict[str, tuple[int, ...]]:
