@@ -14,8 +14,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+MODEL := examples/models/recurrent.snnir
+
 demo: $(STAMP)
 	$(PY) examples/demo.py
+	@echo; echo "== the bundled model file $(MODEL) =="
+	$(VENV)/bin/snnir validate $(MODEL)
+	$(VENV)/bin/snnir info $(MODEL)
+	$(VENV)/bin/snnir run $(MODEL) --steps 100 --batch 4
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q

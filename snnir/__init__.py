@@ -42,6 +42,7 @@ from .ir import (
     node_kinds,
     register_kind,
 )
+from .io import ModelFileError, load, save
 from .ir.builder import GraphBuilder
 from .runtime import Program
 from .verify import check, verify
@@ -65,5 +66,5 @@ __all__ = [
     "CubaLIF", "Surrogate", "register_kind", "node_kinds", "SCHEMA_VERSION", "GraphBuilder",
     "verify", "check", "Diagnostic", "compile", "analyze", "Program",
     "SnnirError", "VerifyError", "InvalidIRError", "UnknownKindError", "PassError", "ShapeError",
-    "ProgramInputError", "NodeNotFoundError",
+    "ProgramInputError", "NodeNotFoundError", "save", "load", "ModelFileError",
 ]

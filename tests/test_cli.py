@@ -1,0 +1,86 @@
+"""The snnir command line, run in-process through ``snnir.cli.main``."""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+import snnir
+from snnir.cli import main
+
+MODELS = pathlib.Path(__file__).resolve().parents[1] / "examples" / "models"
+MODEL = str(MODELS / "recurrent.snnir")
+
+
+def test_validate_ok_and_exit_status(capsys):
+    assert main(["validate", MODEL, str(MODELS / "recurrent.json")]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_validate_reports_every_problem_of_every_file(tmp_path, capsys):
+    doc = json.loads((MODELS / "recurrent.json").read_text())
+    doc["graph"]["edges"] += [{"src": "x", "dst": "ghost"}, {"src": "lif", "dst": "y", "src_port": "q"}]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    junk = tmp_path / "junk.snnir"
+    junk.write_bytes(b"junk")
+    assert main(["validate", "--json", MODEL, str(bad), str(junk)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report[MODEL] == []
+    assert {d["code"] for d in report[str(bad)]} >= {"unknown-node", "unknown-port"}
+    assert report[str(junk)][0]["code"] == "unreadable-file"
+
+
+def test_info_lists_structure(capsys):
+    assert main(["info", MODEL]) == 0
+    out = capsys.readouterr().out
+    assert "feedback edges (straight): [('rec', 'lif')]" in out
+    assert "schedule: x -> linear1 -> lif -> rec -> linear2 -> readout -> y" in out
+    assert "strongly connected components: [('lif', 'rec')]" in out
+
+
+def test_run_writes_traces_and_prints_activity(tmp_path, capsys):
+    out = tmp_path / "out.npz"
+    assert main(["run", MODEL, "--steps", "20", "--batch", "2", "--output", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "synaptic operations" in text and "lif" in text
+    traces = np.load(out)
+    assert traces["trace/y"].shape == (20, 2, 5)
+    assert traces["trace/lif"].shape == (20, 2, 32)
+
+
+def test_run_with_given_input_matches_the_library(tmp_path):
+    xs = (np.random.default_rng(0).random((10, 1, 20)) < 0.3).astype(np.float32)
+    np.save(tmp_path / "x.npy", xs)
+    out = tmp_path / "out.npz"
+    assert main(["run", MODEL, "--mode", "delayed", "--input", str(tmp_path / "x.npy"), "--output", str(out)]) == 0
+    prog = snnir.compile(snnir.load(MODEL), mode="delayed")
+    _, ys = prog(prog.init_state((1,)), xs)
+    np.testing.assert_array_equal(np.load(out)["trace/y"], ys["y"])
+
+
+def test_convert_round_trips(tmp_path):
+    target = tmp_path / "m.json"
+    assert main(["convert", MODEL, str(target)]) == 0
+    assert snnir.load(target) == snnir.load(MODEL)
+
+
+def test_schema_is_json_schema(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "Graph" and "nodes" in schema["properties"]
+
+
+def test_errors_go_to_stderr_without_traceback(tmp_path, capsys):
+    assert main(["info", str(tmp_path / "missing.snnir")]) == 1
+    err = capsys.readouterr().err
+    assert "missing.snnir" in err and "Traceback" not in err
+    with pytest.raises(snnir.SnnirError):
+        main(["--debug", "info", str(tmp_path / "missing.snnir")])
+
+
+def test_help_has_examples(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "snnir validate model.snnir" in capsys.readouterr().out
