@@ -97,8 +97,7 @@ class Program(eqx.Module):
         """One step: ``x_t`` is [*batch, *shape] (or a dict). Chunked steps equal one run."""
         inputs, batch = self._check_inputs(x_t, time_major=False)
         self._check_state(state, batch)
-        state, values = self._advance(state, inputs, key, len(batch))
-        return state, {oid: values[(oid, "in")] for oid in self.output_ids}
+        return _one_step(self, state, inputs, key, len(batch))
 
     def trace(self, state: dict, xs: Any, nodes: Any = None, state_vars: bool = False,
               key: jax.Array | None = None, lengths: Any = None):
@@ -201,7 +200,7 @@ class Program(eqx.Module):
                     raise ShapeError(f"input {iid!r} has {x.shape[0]} steps but other inputs have {steps}")
                 steps = x.shape[0]
             batch = b
-            out[iid] = jnp.asarray(x).astype(self.dtype)
+            out[iid] = jnp.asarray(x, dtype=self.dtype)
         return out, batch if batch is not None else ()
 
     def _check_state(self, state: Any, batch: tuple[int, ...]) -> None:
@@ -275,6 +274,12 @@ def _freeze(active: jax.Array, new: Any, old: Any, n_batch: int) -> Any:
         return jnp.where(mask, a, b)
 
     return jax.tree_util.tree_map(pick, new, old)
+
+
+@eqx.filter_jit
+def _one_step(prog: Program, state, inputs, key, n_batch: int):
+    state, values = prog._advance(state, inputs, key, n_batch)
+    return state, {oid: values[(oid, "in")] for oid in prog.output_ids}
 
 
 @eqx.filter_jit
