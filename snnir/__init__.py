@@ -46,6 +46,10 @@ from .io import ModelFileError, load, save
 from .ir.builder import GraphBuilder
 from .runtime import Program
 from .verify import check, verify
+from .viz import DrawError, draw, plot_activity, plot_raster, plot_rates, plot_traces, to_dot, to_mermaid
+from .viz import graph_svg as _graph_svg
+
+Graph._repr_svg_ = _graph_svg  # notebooks show graphs as drawings (the IR itself never imports viz)
 
 __version__ = "0.1.0"
 
@@ -67,4 +71,5 @@ __all__ = [
     "verify", "check", "Diagnostic", "compile", "analyze", "Program",
     "SnnirError", "VerifyError", "InvalidIRError", "UnknownKindError", "PassError", "ShapeError",
     "ProgramInputError", "NodeNotFoundError", "save", "load", "ModelFileError",
+    "to_dot", "to_mermaid", "draw", "plot_raster", "plot_traces", "plot_rates", "plot_activity", "DrawError",
 ]

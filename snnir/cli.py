@@ -23,6 +23,9 @@ EPILOG = """examples:
   snnir run model.snnir --mode delayed --input x.npy
   snnir convert model.snnir model.json          between the container and plain JSON
   snnir schema > snnir.schema.json              the JSON Schema of graph documents
+  snnir draw model.snnir -o model.svg           a drawing: cycles boxed, feedback edges dashed
+  snnir draw broken.json -o broken.png --show-errors   problems highlighted on their nodes
+  snnir run model.snnir --steps 200 --plot activity.png   spike rasters and traces
 """
 
 
@@ -68,7 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--input", metavar="NPY", help="input array [T, batch, *shape] (.npy), or .npz by input id")
     p.add_argument("--output", metavar="NPZ", help="write outputs and traces here")
+    p.add_argument("--plot", metavar="IMAGE", help="plot spike rasters and traces (.png, .svg or .pdf)")
     p.set_defaults(run=_run)
+
+    p = sub.add_parser("draw", help="draw a model (SVG, PNG, PDF, DOT or Mermaid)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="OUT")
+    p.add_argument("--format", choices=("svg", "png", "pdf", "dot", "mmd"), help="default: from OUT's suffix")
+    p.add_argument("--expand", action="store_true", help="show composites' insides as clusters")
+    p.add_argument("--show-errors", action="store_true", help="highlight verify problems on their nodes")
+    p.add_argument("--engine", choices=("auto", "graphviz", "matplotlib"), default="auto")
+    p.add_argument("--direction", choices=("LR", "TB"), default="LR")
+    p.set_defaults(run=_draw)
 
     p = sub.add_parser("convert", help="convert between the container (.snnir) and plain JSON (.json)")
     p.add_argument("source", metavar="IN")
@@ -175,7 +189,20 @@ def _run(args) -> int:
     if args.output:
         np.savez(args.output, **{f"trace/{k}": v for k, v in traces.items()})
         print(f"wrote {args.output}")
+    if args.plot:
+        from .viz import cli_plot
+
+        cli_plot(traces, args.plot, graph=graph)
     return 0
+
+
+def _draw(args) -> int:
+    from .io import load
+    from .viz import cli_draw
+
+    graph = load(args.file, verify=False)  # invalid files draw too, with --show-errors
+    return cli_draw(graph, args.output, args.format, show_errors=args.show_errors, expand=args.expand,
+                    engine=args.engine, direction=args.direction)
 
 
 def _inputs(args, prog) -> dict[str, np.ndarray]:

@@ -84,3 +84,31 @@ def test_help_has_examples(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "snnir validate model.snnir" in capsys.readouterr().out
+
+
+def test_draw_writes_an_svg_naming_every_node(tmp_path, capsys):
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "m.svg"
+    assert main(["draw", MODEL, "-o", str(out), "--engine", "matplotlib"]) == 0
+    text = out.read_text()
+    ET.fromstring(text)
+    for node_id in ("x", "linear1", "lif", "rec", "readout", "y"):
+        assert node_id in text
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_draw_shows_errors_of_an_invalid_file(tmp_path, capsys):
+    doc = json.loads((MODELS / "recurrent.json").read_text())
+    doc["graph"]["edges"].append({"src": "x", "dst": "ghost"})
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    assert main(["draw", str(bad), "-o", str(tmp_path / "bad.png"), "--show-errors", "--engine", "matplotlib"]) == 0
+    assert "1 error(s)" in capsys.readouterr().out
+    assert (tmp_path / "bad.png").stat().st_size > 1000
+
+
+def test_run_plot(tmp_path):
+    out = tmp_path / "act.png"
+    assert main(["run", MODEL, "--steps", "20", "--plot", str(out)]) == 0
+    assert out.stat().st_size > 1000

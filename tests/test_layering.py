@@ -17,6 +17,7 @@ ALLOWED = {
     "snnir.verify": {"snnir.ir", "snnir.analysis", "snnir.verify"},
     "snnir.kernels": {"snnir.kernels"},
     "snnir.runtime": {"snnir.ir", "snnir.analysis", "snnir.kernels", "snnir.runtime"},
+    "snnir.viz": {"snnir.ir", "snnir.analysis", "snnir.verify", "snnir.viz"},
 }
 
 

@@ -10,8 +10,8 @@ See docs/visualization.md.
 from .activity import plot_activity, plot_raster, plot_rates, plot_traces
 from .cli import cli_draw, cli_plot
 from .dot import to_dot
-from .mermaid import to_mermaid
 from .errors import DrawError, GraphvizNotFoundError
+from .mermaid import to_mermaid
 from .render import draw, find_graphviz, graph_svg, has_graphviz, render_bytes
 
 __all__ = [

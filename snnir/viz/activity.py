@@ -147,7 +147,9 @@ def plot_traces(traces: Mapping[str, Any], node: str | Sequence[str], neurons: S
             if is_spikes(s) and s.shape == x.shape:
                 spike_data = s
         steps = np.arange(x.shape[0])
-        top = float(np.max(x[:, chosen])) if x.size else 1.0
+        values = x[:, chosen]
+        high = max(float(values.max()), threshold if threshold is not None else -np.inf)
+        top = high + 0.06 * max(high - float(values.min()), 1e-6)  # spike ticks sit just above the curves
         for i, n in enumerate(chosen):
             colour = PALETTE[i % len(PALETTE)]
             ax.plot(steps, x[:, n], color=colour, linewidth=1.1, label=f"neuron {n}")

@@ -103,7 +103,8 @@ def _edge_attrs(e: DrawEdge, k: int) -> str:
         attrs.update(color=_q(S.DELAYED), fontcolor=_q(S.DELAYED))
     if e.severity:
         classes.append(e.severity)
-        attrs.update(color=_q(S.ERROR if e.severity == "error" else S.WARNING), penwidth="2.4")
+        colour = _q(S.ERROR if e.severity == "error" else S.WARNING)
+        attrs.update(color=colour, fontcolor=colour, penwidth="2.4")
     if not e.constraint:
         attrs["constraint"] = "false"
     if e.label:

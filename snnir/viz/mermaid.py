@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from ..ir import Graph
 from . import style as S
 from .dot import check_direction
@@ -19,14 +21,16 @@ def to_mermaid(graph: Graph, expand: bool = False, show_errors: bool = False, di
 
 def scene_to_mermaid(scene: Scene, direction: str = "LR") -> str:
     ref = {nid: f"n{i}" for i, nid in enumerate(scene.nodes)}
-    lines = ["---", f"title: {_text(scene.title)}", "---", f"flowchart {direction}"]
+    box_ids = {box.name: f"box{i}" for i, box in enumerate(scene.boxes())}
+    # a JSON string is a valid YAML double-quoted string, whatever the graph's name holds
+    lines = ["---", f"title: {json.dumps(scene.title, ensure_ascii=False)}", "---", f"flowchart {direction}"]
     for p in scene.notes:
-        lines.append(f"  %% {p.severity} {p.code}: {p.message}")
+        lines.append(f"  %% {p.severity} {p.code}: {' '.join(p.message.split())}")
 
     def emit(items, indent: str) -> None:
         for item in items:
             if isinstance(item, Box):
-                lines.append(f'{indent}subgraph {_box_id(item)}["{_text(item.label)}"]')
+                lines.append(f'{indent}subgraph {box_ids[item.name]}["{_text(item.label)}"]')
                 emit(item.items, indent + "  ")
                 lines.append(f"{indent}end")
             else:
@@ -58,13 +62,9 @@ def scene_to_mermaid(scene: Scene, direction: str = "LR") -> str:
         lines.append(f"  class {','.join(refs)} {cls}")
     for box in scene.boxes():
         colour = (S.CYCLE_FILL, S.CYCLE_BORDER) if box.kind == "cycle" else (S.COMPOSITE_FILL, S.COMPOSITE_BORDER)
-        lines.append(f"  style {_box_id(box)} fill:{colour[0]},stroke:{colour[1]}")
+        lines.append(f"  style {box_ids[box.name]} fill:{colour[0]},stroke:{colour[1]}")
     lines.extend(styles)
     return "\n".join(lines) + "\n"
-
-
-def _box_id(box: Box) -> str:
-    return "box_" + "".join(c if c.isalnum() else "_" for c in box.name)
 
 
 def _label(scene: Scene, nid: str) -> str:

@@ -9,6 +9,7 @@ In SVG output text stays text and every node and edge is a group with an id (``n
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 from . import style as S
@@ -42,6 +43,7 @@ class _Rect:
         return (self.y0 + self.y1) / 2
 
 
+@functools.lru_cache(maxsize=4096)
 def _text_width(text: str, size: float, bold: bool = False) -> float:
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath

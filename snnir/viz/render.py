@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from typing import Literal
 
 from ..ir import Graph
@@ -62,13 +63,13 @@ def find_graphviz() -> tuple[str, frozenset[str]] | None:
     return None
 
 
-def has_graphviz(format: str = "svg") -> bool:  # noqa: A002
+def has_graphviz(format: str = "svg") -> bool:
     """Whether an installed Graphviz program can write ``format``."""
     found = find_graphviz()
     return found is not None and format in found[1]
 
 
-def resolve_format(path: str | os.PathLike | None, format: str | None) -> str:  # noqa: A002
+def resolve_format(path: str | os.PathLike | None, format: str | None) -> str:
     if format is not None:
         fmt = format.lower().lstrip(".")
         fmt = {"gv": "dot", "mermaid": "mmd"}.get(fmt, fmt)
@@ -101,7 +102,7 @@ def choose_engine(engine: str, fmt: str) -> str:
     return "graphviz" if found is not None and fmt in found[1] else "matplotlib"
 
 
-def draw(graph: Graph, path: str | os.PathLike, format: str | None = None, expand: bool = False,  # noqa: A002
+def draw(graph: Graph, path: str | os.PathLike, format: str | None = None, expand: bool = False,
          show_errors: bool = False, engine: Engine = "auto", direction: str = "LR",
          dpi: float | None = None) -> pathlib.Path:
     """Draw ``graph`` into ``path`` (SVG, PNG or PDF; or DOT / Mermaid text with .dot / .mmd).
@@ -121,13 +122,14 @@ def draw(graph: Graph, path: str | os.PathLike, format: str | None = None, expan
     return out
 
 
-def render_bytes(graph: Graph, format: str = "svg", expand: bool = False, show_errors: bool = False,  # noqa: A002
+def render_bytes(graph: Graph, format: str = "svg", expand: bool = False, show_errors: bool = False,
                  engine: Engine = "auto", direction: str = "LR", dpi: float | None = None) -> bytes:
     """The drawing as bytes (``format``: svg, png, pdf, dot or mmd), without writing a file."""
     fmt = resolve_format(None, format)
     check_direction(direction)
-    if fmt not in ("dot", "mmd"):
-        chosen = choose_engine(engine, fmt)
+    chosen = choose_engine(engine, fmt) if fmt not in ("dot", "mmd") else "text"
+    if engine not in ENGINES:
+        raise DrawError(f"unknown drawing engine {engine!r}; use one of {list(ENGINES)}")
     scene = build_scene(graph, expand=expand, show_errors=show_errors)
     if fmt == "dot":
         return scene_to_dot(scene, direction).encode()
@@ -136,7 +138,12 @@ def render_bytes(graph: Graph, format: str = "svg", expand: bool = False, show_e
 
         return scene_to_mermaid(scene, direction).encode()
     if chosen == "graphviz":
-        return _run_graphviz(scene_to_dot(scene, direction), fmt, dpi)
+        try:
+            return _run_graphviz(scene_to_dot(scene, direction), fmt, dpi)
+        except DrawError as err:
+            if engine != "auto":
+                raise
+            warnings.warn(f"Graphviz could not draw this graph, so matplotlib drew it instead: {err}", stacklevel=2)
     return _render_matplotlib(scene, fmt, dpi, direction)
 
 
@@ -159,7 +166,7 @@ def _run_graphviz(dot_text: str, fmt: str, dpi: float | None) -> bytes:
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode(errors="replace").strip()
         raise DrawError(f"{found[0]} -T{fmt} failed (exit {done.returncode}): {message}\n"
-                        "  hint: draw with engine=\"matplotlib\", or write the DOT text with snnir.to_dot to inspect it")
+                        "  hint: draw with engine=\"matplotlib\", or inspect the DOT text from snnir.viz.to_dot")
     return done.stdout
 
 

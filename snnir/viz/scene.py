@@ -77,7 +77,7 @@ class DrawEdge:
 class Box:
     """A cluster: ``kind`` "cycle" (a strongly connected component) or "composite" (an id prefix)."""
 
-    name: str  # stable cluster name: "cycle1", or the composite prefix
+    name: str  # stable cluster name: "cycle:1" (":" never occurs in ids), or the composite prefix
     kind: Literal["cycle", "composite"]
     label: str
     items: tuple[Union[str, "Box"], ...]  # drawn node ids and nested boxes, in declaration order
@@ -141,7 +141,6 @@ def build_scene(graph: Graph, expand: bool = False, show_errors: bool = False) -
     first: dict[str, Node] = {}
     for n in graph.nodes:
         first.setdefault(n.id, n)
-    index = {nid: i for i, nid in enumerate(first)}
 
     def drawn(nid: str) -> str:
         return nid if expand else nid.split("/", 1)[0]
@@ -167,12 +166,14 @@ def build_scene(graph: Graph, expand: bool = False, show_errors: bool = False) -
     marked_auto = set(feedback_candidates(graph))
     cycles = _drawn_cycles(sccs(graph), drawn)
     cycle_of = {did: k for k, comp in enumerate(cycles) for did in comp}
-    grouped: dict[tuple[str, str], list[int]] = {}
+    # edges between the same two drawn nodes with the same feedback status become one arrow
+    grouped: dict[tuple[str, str, str | None], list[int]] = {}
     for i, e in enumerate(graph.edges):
         s, d = drawn(e.src), drawn(e.dst)
         if s == d and (e.src != s or e.dst != d):
             continue  # an edge inside a collapsed composite
-        grouped.setdefault((s, d), []).append(i)
+        status = "marked" if e.feedback else ("auto" if i in marked_auto else None)
+        grouped.setdefault((s, d, status), []).append(i)
 
     # ---- problems
     node_problems: dict[str, list[Problem]] = {}
@@ -198,9 +199,8 @@ def build_scene(graph: Graph, expand: bool = False, show_errors: bool = False) -
         nodes[did] = dataclasses.replace(nodes[did], in_cycle=True)
 
     edges = []
-    for (s, d), idx in grouped.items():
+    for (s, d, feedback), idx in grouped.items():
         es = [graph.edges[i] for i in idx]
-        feedback = "marked" if any(e.feedback for e in es) else ("auto" if marked_auto & set(idx) else None)
         backwards = s == d or (s in cycle_of and cycle_of.get(d) == cycle_of[s] and order[d] <= order[s])
         edges.append(DrawEdge(
             src=s, dst=d, label=_edge_label(es, feedback),
@@ -241,8 +241,10 @@ def _edge_label(edges, feedback) -> str:
     parts: list[str] = []
     for e in edges:
         bits = []
-        if e.src_port != "out" or e.dst_port != "in":
-            bits.append(f"{e.src_port}→{e.dst_port}" if e.dst_port != "in" else e.src_port)
+        src = e.src_port if e.src_port != "out" else ""
+        dst = e.dst_port if e.dst_port != "in" else ""
+        if src or dst:
+            bits.append(f"{src}→{dst}" if dst else src)
         if e.delay:
             bits.append(f"delay {e.delay}")
         text = ", ".join(bits)
@@ -315,7 +317,7 @@ def _layout_tree(ids: list[str], cycles: list[tuple[str, ...]], expand: bool) ->
                 wanted.append(target)
         if not all(any(t is x for x in holder["items"]) for t in wanted):
             continue  # already claimed by an earlier cycle box: the nodes stay marked, not boxed
-        cycle = {"name": f"cycle{k}", "kind": "cycle", "label": f"cycle {k}", "items": []}
+        cycle = {"name": f"cycle:{k}", "kind": "cycle", "label": f"cycle {k}", "items": []}
         positions = [i for i, x in enumerate(holder["items"]) if any(t is x for t in wanted)]
         cycle["items"] = [holder["items"][i] for i in positions]
         holder["items"] = [x for i, x in enumerate(holder["items"]) if i not in positions]
@@ -332,6 +334,9 @@ def _layout_tree(ids: list[str], cycles: list[tuple[str, ...]], expand: bool) ->
 def _title(graph: Graph) -> str:
     name = graph.metadata.get("name") if isinstance(graph.metadata, dict) else None
     total = sum(parameter_count(n) for n in graph.nodes)
-    stats = f"{len(graph.nodes)} nodes · {len(graph.edges)} edges · {total:,} params"
+    def count(n: int, what: str) -> str:
+        return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+    stats = f"{count(len(graph.nodes), 'node')} · {count(len(graph.edges), 'edge')} · {count(total, 'param')}"
     return f"{name} — {stats}" if isinstance(name, str) and name else stats
 
