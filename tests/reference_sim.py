@@ -118,9 +118,10 @@ class _Run:
                 for port, value in self.sims[nid].update(inputs).items():
                     values[(nid, port)] = _mask(value, active)
                 pending.remove(nid)
-        # a sample past its length keeps the state it had at its end
+        # a sample past its length keeps the state it had at its end (every state is batch first)
         for nid, sim in self.sims.items():
             for name, new in sim.state.items():
+                assert new.shape == before[nid][name].shape, (nid, name, new.shape)
                 sim.state[name] = np.where(_expand(active, new.ndim), new, before[nid][name])
         for port, value in values.items():
             self.history.setdefault(port, []).append(value)
@@ -288,30 +289,32 @@ class _FlattenSim(_Sim):
 class _DelaySim(_Sim):
     """y_t[i] = x_{t - d[i]}[i], zeros before step 0.
 
-    State: ``past[k] = x_{t-1-k}`` for k < max(d). Without any zero delay the output is known from the state
-    alone (no feedthrough), so it is produced in ``early()``."""
+    State: ``past[:, k] = x_{t-1-k}`` for k < max(d) (batch first, like every state). Without any zero
+    delay the output is known from the state alone (no feedthrough), so it is produced in ``early()``."""
 
     def init(self, batch, shape_in):
-        self.delay = np.broadcast_to(np.asarray(self.node.delay), shape_in)
+        self.delay = np.broadcast_to(np.asarray(self.node.steps), shape_in)
         depth = max(int(self.delay.max()), 1)
-        self.state["past"] = np.zeros((depth, batch, *shape_in), self.dtype)
+        self.state["past"] = np.zeros((batch, depth, *shape_in), self.dtype)
         self.no_feedthrough = bool(self.delay.min() >= 1)
 
     def _read(self, x_now):
-        past = self.state["past"]
-        stacked = np.concatenate([x_now[None], past])  # stacked[k] = x_{t-k}
-        index = np.broadcast_to(self.delay, stacked.shape[1:])[None]
-        return np.take_along_axis(stacked, index, axis=0)[0]
+        stacked = np.concatenate([x_now[:, None], self.state["past"]], axis=1)  # stacked[:, k] = x_{t-k}
+        index = np.broadcast_to(self.delay, x_now.shape)[:, None]
+        return np.take_along_axis(stacked, index, axis=1)[:, 0]
+
+    def _zeros(self):
+        return np.zeros_like(self.state["past"][:, 0])
 
     def early(self):
         if not self.no_feedthrough:
             return {}
-        return {"out": self._read(np.zeros_like(self.state["past"][0]))}  # x_t is never read
+        return {"out": self._read(self._zeros())}  # x_t is never read: every delay is >= 1
 
     def update(self, inputs):
-        x = inputs.get("in", np.zeros_like(self.state["past"][0]))
+        x = inputs.get("in", self._zeros())
         y = self._read(x)
-        self.state["past"] = np.concatenate([x[None], self.state["past"][:-1]])
+        self.state["past"] = np.concatenate([x[:, None], self.state["past"][:, :-1]], axis=1)
         return {} if self.no_feedthrough else {"out": y}
 
 

@@ -211,7 +211,7 @@ def test_delay_node_scalar_and_per_element():
         # element i is delayed by i steps
         ([0, 1, 2], [[1, 0, 0], [4, 2, 0], [7, 5, 3], [10, 8, 6]]),
     ]:
-        g = Graph(nodes=[Input(id="x", shape=(3,)), Delay(id="d", delay=delay), Output(id="y")],
+        g = Graph(nodes=[Input(id="x", shape=(3,)), Delay(id="d", steps=delay), Output(id="y")],
                   edges=[("x", "d"), ("d", "y")])
         np.testing.assert_array_equal(simulate(g, {"x": seq})["y"][:, 0], expected)
 
@@ -266,7 +266,7 @@ def test_pre_spiking_neuron_breaks_a_cycle():
 
 def test_delay_node_breaks_a_cycle():
     # x -> s (Scale 1) -> d (Delay 1) -> s: s_t = x_t + s_{t-1}, a running sum
-    g = Graph(nodes=[Input(id="x", shape=(1,)), Scale(id="s", scale=1.0), Delay(id="d", delay=1), Output(id="y")],
+    g = Graph(nodes=[Input(id="x", shape=(1,)), Scale(id="s", scale=1.0), Delay(id="d", steps=1), Output(id="y")],
               edges=[("x", "s"), ("s", "d"), ("d", "s"), ("s", "y")])
     np.testing.assert_array_equal(simulate(g, {"x": column([1, 2, 4, 8])})["y"][:, 0, 0], [1, 3, 7, 15])
 
@@ -296,7 +296,7 @@ def test_no_feedthrough_ports_match_the_ir():
     for node in [LIF(id="n", shape=(1,), decay=0.5), LIF(id="n", shape=(1,), decay=0.5, spike_from="pre"),
                  IF(id="n", shape=(1,), spike_from="pre"),
                  CubaLIF(id="n", shape=(1,), syn_decay=0.5, mem_decay=0.5, spike_from="pre"),
-                 LI(id="n", shape=(1,), decay=0.5), Delay(id="n", delay=1), Delay(id="n", delay=[0]),
+                 LI(id="n", shape=(1,), decay=0.5), Delay(id="n", steps=1), Delay(id="n", steps=[0]),
                  Scale(id="n", scale=1.0)]:
         assert early(node) == (not node.feedthrough("out")), node
 
@@ -365,3 +365,21 @@ def test_float32_arithmetic_matches_on_dyadic_data():
     assert ys32["v"].dtype == np.float32
     for key in ys64:
         np.testing.assert_array_equal(ys32[key], ys64[key])
+
+
+def test_lengths_keep_samples_independent_through_every_kind():
+    """A short sample must not disturb a longer one, whatever state its nodes keep."""
+    g = Graph(nodes=[Input(id="x", shape=(3,)), Delay(id="d", steps=[0, 1, 2]),
+                     CubaLIF(id="c", shape=(3,), syn_decay=0.5, mem_decay=0.75, reset_at="next"),
+                     LIF(id="p", shape=(3,), decay=0.5, spike_from="pre"), LI(id="li", shape=(3,), decay=0.5),
+                     Output(id="y"), Output(id="v"), Output(id="i"), Output(id="r")],
+              edges=[("x", "d"), ("d", "c"), Edge("c", "p", delay=2), ("p", "li"), ("p", "y"),
+                     Edge("c", "v", src_port="v"), Edge("c", "i", src_port="i"), ("li", "r")])
+    rng = np.random.default_rng(0)
+    x = rng.integers(-4, 8, size=(6, 3, 3)) / 4
+    full = simulate_ports(g, {"x": x})
+    padded = simulate_ports(g, {"x": x}, lengths=[2, 6, 4])
+    for b, n in enumerate([2, 6, 4]):
+        for port, value in full.items():
+            np.testing.assert_array_equal(padded[port][:n, b], value[:n, b], err_msg=str(port))
+            np.testing.assert_array_equal(padded[port][n:, b], 0, err_msg=str(port))
