@@ -7,6 +7,7 @@ from .base import Pass, Pipeline
 from .compile import analyze, compile, pipeline_for
 from .delay_all import DELAY_ALL, delay_all
 from .lower import LoweringContext, lower, lowering_rules, register_lowering
+from . import lower_layers  # noqa: F401  (registers the stateless layer rules)
 from .mark_feedback import MARK_FEEDBACK, mark_feedback
 
 __all__ = [

@@ -15,7 +15,7 @@ from .lower import lower
 from .mark_feedback import MARK_FEEDBACK
 
 MODES = ("straight", "delayed")
-STRATEGIES = ("auto", "fused-scan")
+STRATEGIES = ("auto", "fused-scan", "layered")
 
 
 class CompileOptionError(SnnirError, ValueError):
@@ -34,6 +34,9 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto") -> Pro
     ``mode="straight"``: same-step propagation along every zero-delay edge; feedback edges (marked by
     the mark-feedback pass where a cycle needs one) read the previous step.
     ``mode="delayed"``: every edge between layers reads the previous step (SNNAX's timing).
+    ``strategy="fused-scan"``: one ``lax.scan`` over all nodes; ``"layered"``: stateless nodes outside
+    cycles run once over all steps, stateful nodes and cycles in scans (same results); ``"auto"``
+    currently picks "fused-scan".
     """
     _check_choice("mode", mode, MODES)
     _check_choice("strategy", strategy, STRATEGIES)
@@ -43,7 +46,7 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto") -> Pro
     marked = Pipeline([MARK_FEEDBACK]).run(graph)
     timed = Pipeline([DELAY_ALL]).run(marked) if mode == "delayed" else marked
     feedback = marked.feedback_edges if mode == "straight" else ()
-    return lower(timed, mode=mode, template=marked, feedback_edges=feedback)
+    return lower(timed, mode=mode, template=marked, feedback_edges=feedback, strategy=strategy)
 
 
 def analyze(graph: Graph, mode: str = "straight") -> Analysis:

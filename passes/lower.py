@@ -12,10 +12,11 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import networkx as nx
 import numpy as np
 
 import snnir.kernels as K
-from snnir.analysis import ShapeInfo, infer_shapes, schedule
+from snnir.analysis import ShapeInfo, infer_shapes, schedule, to_networkx
 from snnir.errors import SnnirError
 from snnir.ir import Graph, Node
 from snnir.runtime import NodePlan, Program
@@ -65,7 +66,9 @@ def _same_names(*names: str) -> dict[str, str]:
 
 @register_lowering("Linear")
 def _linear(node, ctx):
-    return K.LinearKernel(weight=ctx.array(node.weight), bias=ctx.array(node.bias)), _same_names("weight", "bias")
+    mask = None if node.mask is None else jnp.asarray(node.mask, jnp.int32)
+    return K.LinearKernel(weight=ctx.array(node.weight), bias=ctx.array(node.bias), mask=mask), \
+        _same_names("weight", "bias", "mask")
 
 
 @register_lowering("Scale")
@@ -128,7 +131,8 @@ def _li(node, ctx):
 
 
 # ---------------------------------------------------------------------- the whole graph
-def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tuple[str, str], ...]) -> Program:
+def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tuple[str, str], ...],
+          strategy: str = "auto") -> Program:
     """Build the Program for a verified, feedback-marked ``graph``.
 
     ``template`` is the graph ``prog.to_graph()`` gives back (the user's graph after marking, before any
@@ -162,7 +166,11 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
     plans = _plans(graph, shapes)
     has_state = {nid for nid, k in kernels.items() if jax.eval_shape(lambda k=k: k.init_state((), jnp.dtype(dtype)))}
     stateful = tuple(p.id for p in plans if p.history or p.id in has_state)
+    strategy = "fused-scan" if strategy == "auto" else strategy
+    stages = _stages(graph, plans, has_state) if strategy == "layered" else ()
     return Program(
+        strategy=strategy,
+        stages=stages,
         kernels=kernels,
         plan=plans,
         mode=mode,
@@ -196,6 +204,28 @@ def _plans(graph: Graph, shapes: ShapeInfo) -> tuple[NodePlan, ...]:
         history = tuple((port, depth[(nid, port)]) for port in node.OUTPUT_PORTS if (nid, port) in depth)
         plans.append(NodePlan(nid, node.kind, role, inputs, outputs, history))
     return tuple(plans)
+
+
+def _stages(graph: Graph, plans: tuple[NodePlan, ...], has_state: set[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The layered strategy's stages: the condensation DAG of the whole graph (every edge, delayed or
+    not) in dependency order. A stateless node outside every cycle is a "map" stage; the rest become
+    "scan" stages, consecutive ones merged into one scan."""
+    full = to_networkx(graph)
+    order = {p.id: i for i, p in enumerate(plans)}
+    condensed = nx.condensation(full)
+    components = [sorted(condensed.nodes[c]["members"], key=order.__getitem__) for c in
+                  nx.lexicographical_topological_sort(
+                      condensed, key=lambda c: min(order[m] for m in condensed.nodes[c]["members"]))]
+    stages: list[tuple[str, list[str]]] = []
+    for members in components:
+        nid = members[0]
+        mappable = len(members) == 1 and not full.has_edge(nid, nid) and nid not in has_state
+        kind = "map" if mappable else "scan"
+        if stages and stages[-1][0] == kind == "scan":
+            stages[-1][1].extend(members)
+        else:
+            stages.append((kind, list(members)))
+    return tuple((kind, tuple(members)) for kind, members in stages)
 
 
 def _template(graph: Graph) -> str:

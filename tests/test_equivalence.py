@@ -21,6 +21,8 @@ from reference_sim import simulate, simulate_ports, simulate_trace
 from strategies import BATCH, expected_feedback, graph_and_inputs, graphs
 
 MODES = ("straight", "delayed")
+STRATEGIES = ("fused-scan", "layered")
+RUNS = tuple((mode, strategy) for mode in MODES for strategy in STRATEGIES)
 # float32 has 24 significant bits; keeping every value within 21 leaves room for the products with
 # weights k/8 and the sums that the compiled program may order differently from the reference
 SPARE_BITS = 3
@@ -30,6 +32,8 @@ SPARE_BITS = 3
 # (The conftest's dtype-promotion fixture is the same for every example, hence the suppressed check.)
 examples = settings(suppress_health_check=[*settings().suppress_health_check, HealthCheck.function_scoped_fixture])
 fewer_examples = settings(examples, max_examples=max(5, settings().max_examples // 3))
+# the main test runs every mode and strategy: two thirds of the profile's examples keep CI quick
+main_examples = settings(examples, max_examples=max(10, settings().max_examples * 2 // 3))
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -89,11 +93,12 @@ def _steps(xs) -> int:
 
 # ---------------------------------------------------------------------------------------------- runs
 @given(graph_and_inputs())
-@examples
+@main_examples
 def test_outputs_and_traces_match_reference(case):
     graph, xs = case
-    for mode in MODES:
-        prog = snnir.compile(graph, mode=mode)
+    state_traces: dict[str, dict] = {}
+    for mode, strategy in RUNS:
+        prog = snnir.compile(graph, mode=mode, strategy=strategy)
         marked = prog.to_graph()
         _assume_exact(marked, xs, mode)
         _, ys = _run(prog, xs)
@@ -107,7 +112,13 @@ def test_outputs_and_traces_match_reference(case):
         missing = [n.id for n in graph.nodes if n.kind != "Output" and n.id not in traces]
         assert not missing, f"{mode} trace lacks nodes {missing}"
         # Output nodes may be traced too (as the value they return); compare whatever is there
-        _assert_same(traces, {k: want[k] for k in traces}, f"{mode} trace")
+        _assert_same(traces, {k: want[k] for k in traces}, f"{mode} {strategy} trace")
+        # state variables step by step agree between strategies
+        _, with_state = prog.trace(prog.init_state(batch_shape=(BATCH,)), _to_jax(xs), state_vars=True)
+        state_traces[strategy] = {k: np.asarray(v) for k, v in with_state.items() if ":" in k}
+        if len(state_traces) == len(STRATEGIES):
+            _assert_same(state_traces["layered"], state_traces["fused-scan"], f"{mode} state variables")
+            state_traces.clear()
 
 
 @given(graph_and_inputs(), st.data())
@@ -116,8 +127,8 @@ def test_chunked_run_matches_reference(case, data):
     """Two calls, the second from the state the first returns, equal one run."""
     graph, xs = case
     split = data.draw(st.integers(1, _steps(xs) - 1), label="split")
-    for mode in MODES:
-        prog = snnir.compile(graph, mode=mode)
+    for mode, strategy in RUNS:
+        prog = snnir.compile(graph, mode=mode, strategy=strategy)
         marked = prog.to_graph()
         _assume_exact(marked, xs, mode)
         state, first = _run(prog, {k: v[:split] for k, v in xs.items()})
@@ -155,8 +166,8 @@ def test_lengths_zero_the_outputs_and_freeze_the_state(case, data):
                                    label="lengths"))
     # the continuation is short enough that each sample's own history stays within T steps (exactness)
     rest = {k: v[lengths.max():] for k, v in xs.items()}
-    for mode in MODES:
-        prog = snnir.compile(graph, mode=mode)
+    for mode, strategy in RUNS:
+        prog = snnir.compile(graph, mode=mode, strategy=strategy)
         marked = prog.to_graph()
         _assume_exact(marked, xs, mode, lengths)
         state, ys = _run(prog, xs, lengths=lengths)

@@ -12,13 +12,15 @@ from .base import Kernel
 
 
 class LinearKernel(Kernel):
-    """y = x Wᵀ + b on the last axis (W stored [out, in])."""
+    """y = x (W ⊙ M)ᵀ + b on the last axis (W stored [out, in]; M an optional int 0/1 mask, never trained)."""
 
     weight: jax.Array
     bias: jax.Array | None
+    mask: jax.Array | None = None
 
     def step(self, state, x, key=None):
-        y = x @ self.weight.T
+        w = self.weight if self.mask is None else jnp.where(self.mask != 0, self.weight, jnp.zeros_like(self.weight))
+        y = x @ w.T
         return state, y if self.bias is None else y + self.bias
 
 

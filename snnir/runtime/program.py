@@ -46,6 +46,9 @@ class Program(eqx.Module):
     graph_template: str = eqx.field(static=True)  # the graph as JSON without its arrays
     declaration: tuple[str, ...] = eqx.field(static=True)  # node ids in declaration order
     stateful_ids: tuple[str, ...] = eqx.field(static=True)  # nodes with an entry in the state
+    strategy: str = eqx.field(static=True, default="fused-scan")
+    # ("map" | "scan", node ids): the layered strategy's stages, in dependency order
+    stages: tuple[tuple[str, tuple[str, ...]], ...] = eqx.field(static=True, default=())
 
     # ------------------------------------------------------------------ structure
     @property
@@ -91,7 +94,15 @@ class Program(eqx.Module):
         inputs, batch = self._check_inputs(xs, time_major=True)
         self._check_state(state, batch)
         lengths = self._check_lengths(lengths, batch)
-        return _run(self, state, inputs, key, lengths, None, False)[:2]
+        return self._runner(self, state, inputs, key, lengths, None, False)[:2]
+
+    @property
+    def _runner(self):
+        if self.strategy == "layered":
+            from .layered import run_layered
+
+            return run_layered
+        return _run
 
     def step(self, state: dict, x_t: Any, key: jax.Array | None = None):
         """One step: ``x_t`` is [*batch, *shape] (or a dict). Chunked steps equal one run."""
@@ -110,23 +121,27 @@ class Program(eqx.Module):
         self._check_state(state, batch)
         lengths = self._check_lengths(lengths, batch)
         wanted = self._check_trace_nodes(nodes)
-        state, _, traces = _run(self, state, inputs, key, lengths, wanted, state_vars)
+        state, _, traces = self._runner(self, state, inputs, key, lengths, wanted, state_vars)
         return state, traces
 
     # ------------------------------------------------------------------ one step
-    def _advance(self, state: dict, inputs: Mapping[str, jax.Array], key, n_batch: int):
+    def _advance(self, state: dict, inputs: Mapping[str, jax.Array], key, n_batch: int,
+                 members: frozenset[str] | None = None, external: Mapping | None = None):
+        """One step of every node, or only of ``members``, whose in-edges from other nodes are read from
+        ``external[source]`` (the layered strategy precomputes those over all steps)."""
         t = state[CLOCK]["t"]
         step_key = None if key is None else jax.random.fold_in(key, t)
         values: dict[tuple[str, str], jax.Array] = {}
-        for p in self.plan:  # 1. values that depend on the state only
+        plans = self.plan if members is None else tuple(p for p in self.plan if p.id in members)
+        for p in plans:  # 1. values that depend on the state only
             for port in p.no_feedthrough_ports:
                 values[(p.id, port)] = self.kernels[p.id].output(_kernel_state(state, p))
         new_state = {CLOCK: {"t": t + 1}}
-        for p in self.plan:  # 2. updates in schedule order
+        for p in plans:  # 2. updates in schedule order
             if p.role == "input":
                 values[(p.id, "out")] = inputs[p.id]
                 continue
-            received = {port: self._receive(state, values, sources, shape, inputs, n_batch)
+            received = {port: self._receive(state, values, sources, shape, inputs, n_batch, members, external)
                         for port, sources, shape in p.inputs}
             if p.role == "output":
                 values[(p.id, "in")] = received["in"]
@@ -139,16 +154,18 @@ class Program(eqx.Module):
                 values.setdefault((p.id, port), kernel.port(port, kstate, y))
             if p.id in state:
                 new_state[p.id] = dict(kstate)
-        for p in self.plan:  # 3. histories for later steps
+        for p in plans:  # 3. histories for later steps
             for port, depth in p.history:
                 buf = state[p.id][history_var(port)]
                 new_state.setdefault(p.id, {})[history_var(port)] = _push(buf, values[(p.id, port)], n_batch, depth)
         return new_state, values
 
-    def _receive(self, state, values, sources, shape, inputs, n_batch):
+    def _receive(self, state, values, sources, shape, inputs, n_batch, members=None, external=None):
         terms = []
         for src in sources:
-            if src.delay == 0:
+            if members is not None and src.node not in members:
+                terms.append(external[src])
+            elif src.delay == 0:
                 terms.append(values[(src.node, src.port)])
             else:
                 buf = state[src.node][history_var(src.port)]

@@ -18,16 +18,21 @@ def _need_input(node: Node, inputs: Mapping[str, tuple[int, ...] | None], port: 
 
 @register_kind
 class Linear(Node):
-    """Dense synapses on the last axis: y_t = W x_t + b, with W of shape [out, in] (as NIR and Equinox).
+    """Dense synapses on the last axis: y_t = (W ⊙ M) x_t + b, with W of shape [out, in] (as NIR and Equinox).
 
     Input shape (..., in) gives output (..., out). ``bias`` is optional. Weights and bias train by default.
+    ``mask`` M (optional, same shape as W, entries 0 or 1) fixes the connectivity: a synapse with M = 0
+    does not exist, so its weight has no effect and gets no gradient. M is an integer parameter and never
+    trains. Without a mask, M = 1.
     """
 
     kind: Literal["Linear"] = "Linear"
     weight: FloatArray
     bias: FloatArray | None = None
+    mask: IntArray | None = None
 
     PARAMS: ClassVar[tuple[str, ...]] = ("weight", "bias")
+    INT_PARAMS: ClassVar[tuple[str, ...]] = ("mask",)
     TRAINABLE_BY_DEFAULT: ClassVar[tuple[str, ...]] = ("weight", "bias")
 
     @field_validator("weight")
@@ -36,6 +41,23 @@ class Linear(Node):
         if w.ndim != 2 or 0 in w.shape:
             raise ValueError(f"weight must be a non-empty [out, in] matrix, got shape {w.shape}")
         return w
+
+    @field_validator("mask", mode="before")
+    @classmethod
+    def _bool_mask(cls, m: object) -> object:
+        if isinstance(m, (list, tuple)):
+            m = np.asarray(m)
+        if getattr(m, "dtype", None) is not None and np.dtype(m.dtype) == np.bool_:
+            return np.asarray(m).astype(np.int32)  # a boolean mask reads as 0/1
+        return m
+
+    @field_validator("mask")
+    @classmethod
+    def _zero_one(cls, m: np.ndarray | None) -> np.ndarray | None:
+        if m is not None and m.size and not np.isin(m, (0, 1)).all():
+            bad = sorted(set(np.unique(m).tolist()) - {0, 1})[:4]
+            raise ValueError(f"mask entries must be 0 or 1 (or booleans), got {bad}")
+        return m
 
     @property
     def in_features(self) -> int:
@@ -59,10 +81,14 @@ class Linear(Node):
         return {"out": shape[:-1] + (self.out_features,)}
 
     def check(self, inputs):
+        problems = []
         if self.bias is not None and self.bias.shape not in ((self.out_features,), ()):
-            return [(f"bias has shape {self.bias.shape}, expected ({self.out_features},)",
-                     f"give a bias of length {self.out_features} (one per output feature) or none")]
-        return []
+            problems.append((f"bias has shape {self.bias.shape}, expected ({self.out_features},)",
+                             f"give a bias of length {self.out_features} (one per output feature) or none"))
+        if self.mask is not None and self.mask.shape != self.weight.shape:
+            problems.append((f"mask has shape {self.mask.shape}, but the weight has {self.weight.shape}",
+                             f"give a 0/1 mask of the weight's shape {self.weight.shape} (one entry per synapse) or none"))
+        return problems
 
 
 @register_kind

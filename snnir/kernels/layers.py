@@ -1,0 +1,125 @@
+"""Stateless layer kernels: convolution, pooling, layer normalisation, concatenation.
+
+Inputs carry any number of leading batch axes before the per-sample shape, which is channels-first
+(C, *spatial) for convolutions and pooling. Padding arrives resolved to explicit (lo, hi) pairs.
+The equations are those of the IR kinds (docs/layers.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .base import Kernel
+from .surrogates import spike_function
+
+Pairs = tuple[tuple[int, int], ...]
+
+
+def _split_batch(x: jax.Array, sample_ndim: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    cut = x.ndim - sample_ndim
+    return tuple(x.shape[:cut]), tuple(x.shape[cut:])
+
+
+class ConvKernel(Kernel):
+    """N-d cross-correlation with weight [C_out, C_in/groups, *kernel] (PyTorch layout), channels-first.
+
+    The leading batch axes are flattened into one for ``lax.conv_general_dilated`` and restored after.
+    """
+
+    weight: jax.Array
+    bias: jax.Array | None
+    stride: tuple[int, ...] = eqx.field(static=True)
+    padding: Pairs = eqx.field(static=True)
+    dilation: tuple[int, ...] = eqx.field(static=True)
+    groups: int = eqx.field(static=True, default=1)
+
+    @property
+    def ndim(self) -> int:
+        return self.weight.ndim - 2
+
+    def step(self, state, x, key=None):
+        n = self.ndim
+        batch, sample = _split_batch(x, n + 1)
+        lhs = x.reshape((math.prod(batch),) + sample)
+        spatial = "HWD"[:n] if n <= 3 else None
+        numbers = ("NC" + spatial, "OI" + spatial, "NC" + spatial)
+        y = jax.lax.conv_general_dilated(
+            lhs, self.weight, window_strides=self.stride, padding=self.padding,
+            rhs_dilation=self.dilation, dimension_numbers=numbers, feature_group_count=self.groups,
+        )
+        if self.bias is not None:
+            y = y + (self.bias.reshape(self.bias.shape + (1,) * n) if self.bias.ndim == 1 else self.bias)
+        return state, y.reshape(batch + y.shape[1:])
+
+
+class PoolKernel(Kernel):
+    """Window reduction over the trailing ``len(kernel)`` axes: "max", "sum" or "avg" (sum / window size).
+
+    With ``spiking`` (max only), y = H(maxpool(x) − θ) with the surrogate's gradient.
+    """
+
+    threshold: jax.Array | None
+    op: str = eqx.field(static=True)
+    kernel: tuple[int, ...] = eqx.field(static=True)
+    stride: tuple[int, ...] = eqx.field(static=True)
+    padding: Pairs = eqx.field(static=True)
+    spiking: bool = eqx.field(static=True, default=False)
+    fire_at_threshold: bool = eqx.field(static=True, default=False)
+    surrogate: tuple = eqx.field(static=True, default=("superspike", (("beta", 10.0),)))
+
+    def step(self, state, x, key=None):
+        lead = x.ndim - len(self.kernel)
+        window = (1,) * lead + self.kernel
+        strides = (1,) * lead + self.stride
+        pads = ((0, 0),) * lead + self.padding
+        # the initial values must be concrete numpy scalars: lax then uses its differentiable
+        # max/sum window primitives (a traced initial value gives a generic, non-differentiable reduction)
+        if self.op == "max":
+            m = jax.lax.reduce_window(x, np.array(-np.inf, x.dtype), jax.lax.max, window, strides, pads)
+            if not self.spiking:
+                return state, m
+            name, params = self.surrogate
+            return state, spike_function(name, params, self.fire_at_threshold)(m - self.threshold)
+        y = jax.lax.reduce_window(x, np.array(0, x.dtype), jax.lax.add, window, strides, pads)
+        if self.op == "avg":
+            y = y * jnp.asarray(1.0 / math.prod(self.kernel), y.dtype)
+        return state, y
+
+
+class LayerNormKernel(Kernel):
+    """y = (x − μ) / sqrt(σ² + ε) · γ + β over the trailing ``axes`` axes (biased variance)."""
+
+    weight: jax.Array | None
+    bias: jax.Array | None
+    axes: int = eqx.field(static=True)
+    eps: float = eqx.field(static=True, default=1e-5)
+
+    def step(self, state, x, key=None):
+        axes = tuple(range(x.ndim - self.axes, x.ndim))
+        mean = jnp.mean(x, axis=axes, keepdims=True)
+        centred = x - mean
+        var = jnp.mean(centred * centred, axis=axes, keepdims=True)
+        y = centred * jax.lax.rsqrt(var + jnp.asarray(self.eps, x.dtype))
+        if self.weight is not None:
+            y = y * self.weight
+        if self.bias is not None:
+            y = y + self.bias
+        return state, y
+
+
+class ConcatKernel(Kernel):
+    """y = concat(x[port] for port in ``ports``) along per-sample axis ``axis`` of rank-``ndim`` samples."""
+
+    ports: tuple[str, ...] = eqx.field(static=True)
+    axis: int = eqx.field(static=True)
+    ndim: int = eqx.field(static=True)
+
+    def step(self, state, x, key=None):
+        parts = [x[p] for p in self.ports]
+        lead = parts[0].ndim - self.ndim
+        return state, jnp.concatenate(parts, axis=lead + self.axis)
