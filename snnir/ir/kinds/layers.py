@@ -111,7 +111,18 @@ def _axes_name(n: int) -> str:
 
 
 # ---------------------------------------------------------------------- convolutions
-class _ConvNd(Node):
+class _Spatial(Node):
+    """A node over NDIM spatial axes (channels-first), with a per-axis ``padding`` field."""
+
+    NDIM: ClassVar[int] = 0
+
+    @field_validator("padding", mode="before", check_fields=False)
+    @classmethod
+    def _pad(cls, value: Any) -> Any:
+        return _padding(value, cls.NDIM)
+
+
+class _ConvNd(_Spatial):
     """Shared fields and shape rule of Conv1d and Conv2d (see their docstrings)."""
 
     NDIM: ClassVar[int] = 0
@@ -138,11 +149,6 @@ class _ConvNd(Node):
     @classmethod
     def _steps(cls, value: Any, info) -> Any:
         return _per_axis(value, cls.NDIM, info.field_name, 1)
-
-    @field_validator("padding", mode="before")
-    @classmethod
-    def _pad(cls, value: Any) -> Any:
-        return _padding(value, cls.NDIM)
 
     @property
     def out_channels(self) -> int:
@@ -246,7 +252,7 @@ class Conv2d(_ConvNd):
 
 
 # ---------------------------------------------------------------------- pooling
-class _PoolNd(Node):
+class _PoolNd(_Spatial):
     """Shared fields and shape rule of the pooling kinds. ``stride`` None means stride = kernel_size."""
 
     NDIM: ClassVar[int] = 0
@@ -259,11 +265,6 @@ class _PoolNd(Node):
     @classmethod
     def _sizes(cls, value: Any, info) -> Any:
         return None if value is None else _per_axis(value, cls.NDIM, info.field_name, 1)
-
-    @field_validator("padding", mode="before")
-    @classmethod
-    def _pad(cls, value: Any) -> Any:
-        return _padding(value, cls.NDIM)
 
     @property
     def strides(self) -> Ints:
