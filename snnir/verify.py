@@ -91,10 +91,11 @@ def _unknown_shapes(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     troubled = {p.node for p in shapes.problems}
     for node in list(troubled):  # nodes fed by a node with a shape problem inherit it: report it once
         troubled |= nx.descendants(g, node) if node in g else set()
-    fed = {e.dst for e in graph.edges}
+    fed_ports = {(e.dst, e.dst_port) for e in graph.edges}
     out = []
     for n in graph.nodes:
-        if n.id in troubled or n.id not in fed:
+        unfed = [p for p in n.INPUT_PORTS if (n.id, p) not in fed_ports]
+        if n.id in troubled or unfed:  # missing-input already names an unfed port
             continue
         missing = [port for port in n.OUTPUT_PORTS if shapes.output(n.id, port) is None]
         if missing:

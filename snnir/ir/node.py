@@ -196,7 +196,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, BaseModel):
         return str(value)
     if isinstance(value, tuple):
-        return "(" + ",".join(str(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        return "(" + ",".join(_fmt(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
