@@ -219,7 +219,8 @@ def _stages(graph: Graph, plans: tuple[NodePlan, ...], has_state: set[str]) -> t
     stages: list[tuple[str, list[str]]] = []
     for members in components:
         nid = members[0]
-        mappable = len(members) == 1 and not full.has_edge(nid, nid) and nid not in has_state
+        mappable = (len(members) == 1 and not full.has_edge(nid, nid) and nid not in has_state
+                    and not graph.node(nid).STOCHASTIC)  # stochastic nodes need the per-step key of a scan
         kind = "map" if mappable else "scan"
         if stages and stages[-1][0] == kind == "scan":
             stages[-1][1].extend(members)

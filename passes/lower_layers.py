@@ -58,3 +58,8 @@ def _layer_norm(node, ctx):
 def _concat(node, ctx):
     ndim = len(ctx.in_shape(node, node.INPUT_PORTS[0]))
     return K.ConcatKernel(ports=node.INPUT_PORTS, axis=node.axis % ndim, ndim=ndim), {}
+
+
+@register_lowering("Dropout")
+def _dropout(node, ctx):
+    return K.DropoutKernel(p=float(node.p), node=node.id), {}

@@ -56,3 +56,7 @@ class ShapeError(SnnirError, ValueError):
 
 class ProgramInputError(SnnirError, TypeError):
     """A compiled program was called with inputs of the wrong kind (missing or unknown ids)."""
+
+
+class MissingKeyError(SnnirError, ValueError):
+    """A stochastic node (e.g. Dropout) ran in training without a random key."""

@@ -71,6 +71,7 @@ EXAMPLES = {
     "SumPool2d": lambda: _around(snnir.SumPool2d(id="n", kernel_size=(2, 2), padding="same"), in_shape=(1, 3, 3)),
     "LayerNorm": lambda: _around(snnir.LayerNorm(id="n", weight=np.full(4, 2.0, np.float32),
                                                  bias=np.zeros(4, np.float32))),
+    "Dropout": lambda: _around(snnir.Dropout(id="n", p=0.125)),
     "Concat": lambda: snnir.Graph(
         nodes=[snnir.Input(id="x", shape=(4,)), snnir.Concat(id="n", inputs=2), snnir.Output(id="y")],
         edges=[snnir.Edge("x", "n", dst_port="in0"), snnir.Edge("x", "n", dst_port="in1", delay=1),

@@ -78,6 +78,8 @@ class Node(BaseModel, metaclass=FriendlyModelMeta):
     STATEFUL: ClassVar[bool] = False
     #: a sink whose output nobody needs to read (e.g. a spike counter): unused-output is not reported
     SINK: ClassVar[bool] = False
+    #: draws random numbers every step (needs the key given to the program call)
+    STOCHASTIC: ClassVar[bool] = False
 
     # ------------------------------------------------------------------ trainable flags
     @field_validator("trainable", mode="before")

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import MissingKeyError
 from .base import Kernel
 from .surrogates import spike_function
 
@@ -123,3 +124,22 @@ class ConcatKernel(Kernel):
         parts = [x[p] for p in self.ports]
         lead = parts[0].ndim - self.ndim
         return state, jnp.concatenate(parts, axis=lead + self.axis)
+
+
+class DropoutKernel(Kernel):
+    """Inverted dropout with a fresh key every step; the identity when ``inference`` is True (set it for
+    the whole program with ``eqx.nn.inference_mode(prog)``) or p = 0."""
+
+    p: float = eqx.field(static=True)
+    node: str = eqx.field(static=True)
+    inference: bool = False
+
+    def step(self, state, x, key=None):
+        if self.inference or self.p == 0.0:
+            return state, x
+        if key is None:
+            raise MissingKeyError(
+                f"Dropout {self.node!r} needs a key in training: call prog(state, xs, key=jax.random.key(0)), "
+                "or switch to inference with eqx.nn.inference_mode(prog)")
+        keep = jax.random.bernoulli(key, 1.0 - self.p, x.shape)
+        return state, jnp.where(keep, x / jnp.asarray(1.0 - self.p, x.dtype), jnp.zeros_like(x))

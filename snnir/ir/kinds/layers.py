@@ -528,3 +528,22 @@ class Concat(Node):
 
 __all__ = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "SumPool1d", "SumPool2d",
            "LayerNorm", "Concat", "resolve_padding", "window_output"]
+
+
+@register_kind
+class Dropout(Node):
+    """Inverted dropout: y_t = m_t ⊙ x_t / (1 − p), m_t ~ Bernoulli(1 − p) drawn afresh every step.
+
+    The key passed to the program call is folded with the absolute step and the node id, so masks differ
+    from step to step, are reproducible, and agree between chunked and whole runs. In inference
+    (``eqx.nn.inference_mode(prog)``) and with p = 0 it is the identity. Training without a key is an error.
+    """
+
+    kind: Literal["Dropout"] = "Dropout"
+    p: float = Field(default=0.5, ge=0.0, lt=1.0, description="probability of dropping an element")
+
+    STOCHASTIC: ClassVar[bool] = True
+
+    def infer_shapes(self, inputs):
+        shape = inputs.get("in")
+        return {} if shape is None else {"out": tuple(shape)}
