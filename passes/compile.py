@@ -36,7 +36,7 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto") -> Pro
     ``mode="delayed"``: every edge between layers reads the previous step (SNNAX's timing).
     ``strategy="fused-scan"``: one ``lax.scan`` over all nodes; ``"layered"``: stateless nodes outside
     cycles run once over all steps, stateful nodes and cycles in scans (same results); ``"auto"``
-    currently picks "fused-scan".
+    picks "layered" when that moves a Linear or Conv out of the time loop, else "fused-scan".
     """
     _check_choice("mode", mode, MODES)
     _check_choice("strategy", strategy, STRATEGIES)

@@ -166,8 +166,10 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
     plans = _plans(graph, shapes)
     has_state = {nid for nid, k in kernels.items() if jax.eval_shape(lambda k=k: k.init_state((), jnp.dtype(dtype)))}
     stateful = tuple(p.id for p in plans if p.history or p.id in has_state)
-    strategy = "fused-scan" if strategy == "auto" else strategy
-    stages = _stages(graph, plans, has_state) if strategy == "layered" else ()
+    stages = _stages(graph, plans, has_state)
+    if strategy == "auto":  # measured on CPU (docs/performance.md): hoisting a GEMM out of the loop wins
+        strategy = "layered" if _hoists_a_matmul(graph, stages) else "fused-scan"
+    stages = stages if strategy == "layered" else ()
     return Program(
         strategy=strategy,
         stages=stages,
@@ -227,6 +229,14 @@ def _stages(graph: Graph, plans: tuple[NodePlan, ...], has_state: set[str]) -> t
         else:
             stages.append((kind, list(members)))
     return tuple((kind, tuple(members)) for kind, members in stages)
+
+
+_MATMUL_KINDS = ("Linear", "Conv1d", "Conv2d")
+
+
+def _hoists_a_matmul(graph: Graph, stages) -> bool:
+    """Whether the layered strategy would run some Linear or Conv outside every scan."""
+    return any(kind == "map" and graph.node(nid).kind in _MATMUL_KINDS for kind, members in stages for nid in members)
 
 
 def _template(graph: Graph) -> str:

@@ -85,3 +85,13 @@ def test_trainable_spec_follows_the_ir_flags():
     assert spec.kernels["rec"].weight is True
     assert spec.kernels["lif"].decay is False
     assert spec.kernels["lif"].threshold is True
+
+
+def test_auto_strategy_hoists_matmuls_out_of_the_loop():
+    ff = snnir.Graph(
+        nodes=[snnir.Input(id="x", shape=(2,)), snnir.Linear(id="fc", weight=np.eye(2, dtype=np.float32)),
+               snnir.LIF(id="lif", shape=(2,), decay=0.5), snnir.Output(id="y")],
+        edges=[("x", "fc"), ("fc", "lif"), ("lif", "y")])
+    assert snnir.compile(ff).strategy == "layered"
+    assert snnir.compile(recurrent_graph()).strategy == "fused-scan"  # its only Linear sits in the cycle
+    assert snnir.compile(ff, strategy="fused-scan").strategy == "fused-scan"
