@@ -223,7 +223,6 @@ def _inputs(args, prog) -> dict[str, np.ndarray]:
 def _fan_out(graph, node_id: str) -> np.ndarray:
     """Synapses leaving each neuron of ``node_id``: the non-zero weights of each Linear it feeds
     (per presynaptic neuron), one per element for elementwise targets."""
-    size = None
     total = 0
     for e in graph.out_edges(node_id):
         target = graph.node(e.dst)

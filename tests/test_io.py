@@ -208,3 +208,14 @@ def test_limits_are_configurable(tmp_path):
         load(MODELS / "recurrent.snnir", limits=LoadLimits(max_array_elements=10))
     with pytest.raises(ModelFileError, match="over the limit"):
         load(MODELS / "recurrent.json", limits=LoadLimits(max_json_bytes=100))
+
+
+def test_an_unregistered_node_class_cannot_be_saved(tmp_path):
+    class Shadow(snnir.Scale):  # same kind name, but not the registered class: a file could not name it
+        pass
+
+    g = snnir.Graph(nodes=[snnir.Input(id="x", shape=(2,)), Shadow(id="s", scale=1.0), snnir.Output(id="y")],
+                    edges=[("x", "s"), ("s", "y")])
+    with pytest.raises(ModelFileError, match="'s'.*register"):
+        save(g, tmp_path / "m.snnir")
+    assert not list(tmp_path.iterdir())

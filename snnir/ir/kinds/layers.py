@@ -121,6 +121,16 @@ class _Spatial(Node):
     def _pad(cls, value: Any) -> Any:
         return _padding(value, cls.NDIM)
 
+    def _channels_first_input(self, inputs, verb: str, hint_extra: str = ""):
+        """The input shape (None while unknown), refused unless it has one channel and NDIM spatial axes."""
+        shape = _input(inputs)
+        if shape is not None and len(shape) != self.NDIM + 1:
+            raise ShapeProblem(
+                f"{self.kind} {self.id!r} {verb} channels-first inputs {_axes_name(self.NDIM)} but receives shape {shape}",
+                f"feed it a per-sample shape with one channel axis and {self.NDIM} spatial axis(es)" + hint_extra,
+            )
+        return shape
+
 
 class _ConvNd(_Spatial):
     """Shared fields and shape rule of Conv1d and Conv2d (see their docstrings)."""
@@ -167,15 +177,10 @@ class _ConvNd(_Spatial):
         return resolve_padding(self.padding, spatial, self.kernel_size, self.stride, self.dilation)
 
     def infer_shapes(self, inputs):
-        shape = _input(inputs)
+        shape = self._channels_first_input(
+            inputs, "takes", " (add a Linear/Flatten, or use Conv1d for (C, L))" if self.NDIM == 2 else "")
         if shape is None:
             return {}
-        if len(shape) != self.NDIM + 1:
-            raise ShapeProblem(
-                f"{self.kind} {self.id!r} takes channels-first inputs {_axes_name(self.NDIM)} but receives shape {shape}",
-                f"feed it a per-sample shape with one channel axis and {self.NDIM} spatial axis(es)"
-                + (" (add a Linear/Flatten, or use Conv1d for (C, L))" if self.NDIM == 2 else ""),
-            )
         if shape[0] != self.in_channels:
             detail = (f" (weight [C_out={self.out_channels}, C_in/groups={self.weight.shape[1]}, ...] "
                       f"with groups={self.groups})") if self.groups > 1 else (
@@ -274,14 +279,9 @@ class _PoolNd(_Spatial):
         return resolve_padding(self.padding, spatial, self.kernel_size, self.strides)
 
     def infer_shapes(self, inputs):
-        shape = _input(inputs)
+        shape = self._channels_first_input(inputs, "pools")
         if shape is None:
             return {}
-        if len(shape) != self.NDIM + 1:
-            raise ShapeProblem(
-                f"{self.kind} {self.id!r} pools channels-first inputs {_axes_name(self.NDIM)} but receives shape {shape}",
-                f"feed it a per-sample shape with one channel axis and {self.NDIM} spatial axis(es)",
-            )
         pads = self.pads(shape[1:])
         out = window_output(shape[1:], self.kernel_size, self.strides, pads)
         if out is None:
