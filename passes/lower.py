@@ -204,7 +204,7 @@ def _plans(graph: Graph, shapes: ShapeInfo) -> tuple[NodePlan, ...]:
         )
         outputs = tuple((port, tuple(shapes.output(nid, port)), node.feedthrough(port)) for port in node.OUTPUT_PORTS)
         history = tuple((port, depth[(nid, port)]) for port in node.OUTPUT_PORTS if (nid, port) in depth)
-        plans.append(NodePlan(nid, node.kind, role, inputs, outputs, history))
+        plans.append(NodePlan(nid, node.kind, role, inputs, outputs, history, node.initial_output))
     return tuple(plans)
 
 

@@ -119,6 +119,11 @@ def _parameters(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     for n in graph.nodes:
         for message, hint in n.check(shapes.inputs.get(n.id, {})):
             out.append(Diagnostic("bad-parameter", f"{n.kind} {n.id!r}: {message}", hint, nodes=(n.id,)))
+        if n.initial_output == "zero_response" and n.holds_state():
+            out.append(Diagnostic("bad-parameter", f"{n.kind} {n.id!r}: initial_output='zero_response' is "
+                                  "for stateless nodes; a stateful node starts from its initial state",
+                                  "drop initial_output (delayed reads before step 0 then see zeros)",
+                                  nodes=(n.id,)))
     dtypes = graph.param_dtypes(arrays_only=True)
     if len(dtypes) > 1:  # scalars are cast to the program dtype, so only arrays can conflict
         by_dtype: dict[str, list[str]] = {}

@@ -139,10 +139,20 @@ class _Run:
                 value = values[src]
             elif self.t - d >= 0:
                 value = self.history[src][self.t - d]
+            elif self.graph.node(e.src).initial_output == "zero_response":  # before step 0: the response to 0
+                value = self._zero_response(e.src)[e.src_port]
             else:  # before step 0
                 value = np.zeros((self.batch, *self.shapes[src]), self.dtype)
             sums[e.dst_port] = value if e.dst_port not in sums else sums[e.dst_port] + value
         return sums
+
+
+    def _zero_response(self, nid: str) -> dict[str, np.ndarray]:
+        """A stateless node's outputs for all-zero inputs (it has no state to disturb)."""
+        node = self.graph.node(nid)
+        zeros = {port: np.zeros((self.batch, *self.shapes[(e.src, e.src_port)]), self.dtype)
+                 for e, _ in self.in_edges[nid] for port in [e.dst_port]}
+        return self.sims[nid].update({p: zeros.get(p, 0.0) for p in node.INPUT_PORTS})
 
 
 def _mask(value: np.ndarray, active: np.ndarray) -> np.ndarray:

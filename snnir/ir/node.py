@@ -8,7 +8,7 @@ kind makes it part of the discriminated union that ``Graph`` and model files acc
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Iterator, Mapping
+from typing import Annotated, Any, ClassVar, Iterator, Literal, Mapping
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
@@ -64,6 +64,11 @@ class Node(BaseModel, metaclass=FriendlyModelMeta):
     trainable: tuple[str, ...] | None = Field(
         default=None,
         description="names of the array parameters that train; None takes the kind's default",
+    )
+    initial_output: Literal["zeros", "zero_response"] = Field(
+        default="zeros",
+        description="what a delayed read of this node returns before step 0: zeros, or (stateless kinds "
+                    "only) the node's response to an all-zero input, e.g. a Linear's bias, as SNNAX starts",
     )
 
     #: float array parameters of this kind (fields typed FloatArray), in printing order

@@ -22,6 +22,7 @@ class NodePlan(NamedTuple):
     inputs: tuple[tuple[str, tuple[Source, ...], Shape], ...]  # (port, sources, shape) per input port
     outputs: tuple[tuple[str, Shape, bool], ...]  # (port, shape, has feedthrough) per output port
     history: tuple[tuple[str, int], ...]  # (port, depth): past values later steps read
+    initial: str = "zeros"  # what the history holds before step 0: "zeros" or "zero_response"
 
     def output_shape(self, port: str = "out") -> Shape:
         for name, shape, _ in self.outputs:

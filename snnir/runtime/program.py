@@ -81,12 +81,24 @@ class Program(eqx.Module):
         state: dict[str, dict[str, jax.Array]] = {}
         for p in self.plan:
             entry = dict(self.kernels[p.id].init_state(batch, dtype)) if p.id in self.kernels else {}
+            first = self._zero_response(p, dtype) if p.initial == "zero_response" and p.history else {}
             for port, depth in p.history:
-                entry[history_var(port)] = jnp.zeros(batch + (depth,) + p.output_shape(port), dtype)
+                shape = batch + (depth,) + p.output_shape(port)
+                entry[history_var(port)] = (jnp.broadcast_to(first[port], shape).astype(dtype) if port in first
+                                            else jnp.zeros(shape, dtype))
             if entry:
                 state[p.id] = entry
         state[CLOCK] = {"t": jnp.zeros((), jnp.int32)}
         return state
+
+    def _zero_response(self, p, dtype) -> dict[str, jax.Array]:
+        """A stateless node's output per port for an all-zero input (one sample): its value "before step 0"
+        when the IR asks for ``initial_output="zero_response"`` (e.g. a Linear's bias, as SNNAX starts)."""
+        received = {port: jnp.zeros(shape, dtype) for port, _, shape in p.inputs}
+        x = received["in"] if len(received) == 1 and "in" in received else received
+        kernel = self.kernels[p.id]
+        kstate, y = kernel.step({}, x, None)
+        return {port: kernel.port(port, kstate, y) for port, _, _ in p.outputs}
 
     # ------------------------------------------------------------------ running
     def __call__(self, state: dict, xs: Any, key: jax.Array | None = None, lengths: Any = None):
