@@ -63,3 +63,11 @@ def _concat(node, ctx):
 @register_lowering("Dropout")
 def _dropout(node, ctx):
     return K.DropoutKernel(p=float(node.p), node=node.id), {}
+
+
+@register_lowering("BatchNorm")
+def _batch_norm(node, ctx):
+    kernel = K.BatchNormKernel(weight=ctx.array(node.weight), bias=ctx.array(node.bias), shape=ctx.in_shape(node),
+                               per_channel=node.over == "channel", eps=float(node.eps),
+                               momentum=float(node.momentum))
+    return kernel, {"weight": "weight", "bias": "bias"}

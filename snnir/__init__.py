@@ -29,6 +29,7 @@ from .ir import (
     SCHEMA_VERSION,
     AvgPool1d,
     AvgPool2d,
+    BatchNorm,
     Concat,
     Dropout,
     Conv1d,
@@ -79,7 +80,7 @@ def __getattr__(name: str):
 __all__ = [
     "Graph", "Edge", "Node", "Input", "Output", "Linear", "Scale", "Flatten", "Delay", "IF", "LI", "LIF",
     "CubaLIF", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "SumPool1d", "SumPool2d",
-    "LayerNorm", "Concat", "Dropout", "Surrogate", "register_kind", "node_kinds", "SCHEMA_VERSION", "GraphBuilder",
+    "LayerNorm", "Concat", "Dropout", "BatchNorm", "Surrogate", "register_kind", "node_kinds", "SCHEMA_VERSION", "GraphBuilder",
     "verify", "check", "Diagnostic", "compile", "analyze", "Program",
     "SnnirError", "VerifyError", "InvalidIRError", "UnknownKindError", "PassError", "ShapeError",
     "ProgramInputError", "NodeNotFoundError", "save", "load", "ModelFileError",

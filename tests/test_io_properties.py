@@ -72,6 +72,8 @@ EXAMPLES = {
     "LayerNorm": lambda: _around(snnir.LayerNorm(id="n", weight=np.full(4, 2.0, np.float32),
                                                  bias=np.zeros(4, np.float32))),
     "Dropout": lambda: _around(snnir.Dropout(id="n", p=0.125)),
+    "BatchNorm": lambda: _around(snnir.BatchNorm(id="n", weight=np.full(2, 2.0, np.float32), momentum=0.25),
+                                 in_shape=(2, 3)),
     "Concat": lambda: snnir.Graph(
         nodes=[snnir.Input(id="x", shape=(4,)), snnir.Concat(id="n", inputs=2), snnir.Output(id="y")],
         edges=[snnir.Edge("x", "n", dst_port="in0"), snnir.Edge("x", "n", dst_port="in1", delay=1),

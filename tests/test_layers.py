@@ -611,3 +611,63 @@ def test_zoo_shapes_and_printing():
     assert "cat: Concat(in0=f2, in1=f1)" in text
     assert "fc: Linear(ln) weight=f32[3,18] mask=i32[3,18]" in text
     assert str(g) == str(snnir.Graph.model_validate_json(g.model_dump_json()))
+
+
+# ---------------------------------------------------------------------- BatchNorm
+def batch_norm_reference(xs, over, weight, bias, eps, momentum, inference=False, mean0=None, var0=None):
+    """xs [T, B, C, *spatial]; explicit statistics per channel (or per element) at every step."""
+    stat_axes = (0,) + tuple(range(2, xs.ndim - 1)) if over == "channel" else (0,)
+    stat_shape = xs.shape[2:3] if over == "channel" else xs.shape[2:]
+    m = np.zeros(stat_shape) if mean0 is None else mean0
+    s = np.ones(stat_shape) if var0 is None else var0
+
+    def spread(a):
+        a = np.asarray(a, np.float64)
+        return a.reshape(a.shape + (1,) * (xs.ndim - 3)) if over == "channel" and a.ndim else a
+
+    ys = []
+    for x in xs.astype(np.float64):
+        if inference:
+            mu, var = spread(m), spread(s)
+        else:
+            mu = x.mean(axis=stat_axes, keepdims=True)
+            var = ((x - mu) ** 2).mean(axis=stat_axes, keepdims=True)
+            n = np.prod([x.shape[a] for a in stat_axes])
+            m = (1 - momentum) * m + momentum * mu.reshape(stat_shape)
+            s = (1 - momentum) * s + momentum * var.reshape(stat_shape) * n / (n - 1)
+        ys.append((x - mu) / np.sqrt(var + eps) * spread(weight) + spread(bias))
+    return np.stack(ys), m, s
+
+
+@pytest.mark.parametrize("over, shape", [("channel", (3, 4)), ("element", (3,)), ("channel", (2,))])
+@pytest.mark.parametrize("mode", MODES)
+def test_batch_norm_trains_on_batch_statistics_and_keeps_running_ones(over, shape, mode):
+    rng = np.random.default_rng(5)
+    stat = shape[:1] if over == "channel" else shape
+    weight = rng.uniform(0.5, 2, stat).astype(np.float32)
+    bias = rng.uniform(-1, 1, stat).astype(np.float32)
+    node = snnir.BatchNorm(id="bn", over=over, weight=weight, bias=bias, momentum=0.25, eps=1e-3)
+    graph = snnir.Graph(nodes=[snnir.Input(id="x", shape=shape), node, snnir.Output(id="y")],
+                        edges=[snnir.Edge("x", "bn"), snnir.Edge("bn", "y")])
+    xs = rng.normal(1.0, 2.0, (5, 4) + shape).astype(np.float32)
+    prog = snnir.compile(graph, mode=mode)
+    state, ys = prog(prog.init_state((4,)), jnp.asarray(xs))
+    expected, m, s = batch_norm_reference(xs, over, weight, bias, 1e-3, 0.25)
+    np.testing.assert_allclose(np.asarray(ys["y"]), expected, rtol=1e-4, atol=1e-4)
+    for b in range(4):  # every sample holds the same copy of the running statistics
+        np.testing.assert_allclose(np.asarray(state["bn"]["mean"][b]), m, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(state["bn"]["var"][b]), s, rtol=1e-5, atol=1e-5)
+    # inference uses the running statistics and leaves them alone
+    frozen = eqx.nn.inference_mode(prog)
+    state2, ys2 = frozen(state, jnp.asarray(xs))
+    expected2, _, _ = batch_norm_reference(xs, over, weight, bias, 1e-3, 0.25, inference=True, mean0=m, var0=s)
+    np.testing.assert_allclose(np.asarray(ys2["y"]), expected2, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(np.asarray(state2["bn"]["mean"]), np.asarray(state["bn"]["mean"]))
+
+
+def test_batch_norm_parameter_shapes_are_checked():
+    graph = snnir.Graph(nodes=[snnir.Input(id="x", shape=(3, 4)),
+                               snnir.BatchNorm(id="bn", weight=np.ones(4, np.float32)), snnir.Output(id="y")],
+                        edges=[snnir.Edge("x", "bn"), snnir.Edge("bn", "y")])
+    with pytest.raises(snnir.VerifyError, match="bn.*statistic shape"):
+        snnir.verify(graph)

@@ -6,12 +6,12 @@ also expose ``output(state)``, the value they emit at a step before seeing its i
 """
 
 from .base import Kernel
-from .layers import ConcatKernel, ConvKernel, DropoutKernel, LayerNormKernel, PoolKernel
+from .layers import BatchNormKernel, ConcatKernel, ConvKernel, DropoutKernel, LayerNormKernel, PoolKernel
 from .neurons import LIFKernel, LIKernel
 from .surrogates import SURROGATE_GRADIENTS, spike_function
 from .synapses import DelayKernel, FlattenKernel, LinearKernel, ScaleKernel
 
 __all__ = [
     "Kernel", "LIFKernel", "LIKernel", "LinearKernel", "ScaleKernel", "FlattenKernel", "DelayKernel",
-    "spike_function", "SURROGATE_GRADIENTS", "ConvKernel", "PoolKernel", "LayerNormKernel", "ConcatKernel", "DropoutKernel",
+    "spike_function", "SURROGATE_GRADIENTS", "ConvKernel", "PoolKernel", "LayerNormKernel", "ConcatKernel", "DropoutKernel", "BatchNormKernel",
 ]

@@ -113,6 +113,54 @@ class LayerNormKernel(Kernel):
         return state, y
 
 
+class BatchNormKernel(Kernel):
+    """Batch normalisation (snnir/ir/kinds/layers.py BatchNorm): batch statistics and running-statistic
+    updates in training, the running statistics in inference."""
+
+    weight: jax.Array | None
+    bias: jax.Array | None
+    shape: tuple[int, ...] = eqx.field(static=True)
+    per_channel: bool = eqx.field(static=True)
+    eps: float = eqx.field(static=True, default=1e-5)
+    momentum: float = eqx.field(static=True, default=0.1)
+    inference: bool = False
+
+    def _stat_shape(self) -> tuple[int, ...]:
+        return self.shape[:1] if self.per_channel else self.shape
+
+    def _spread(self, stat: jax.Array) -> jax.Array:
+        """A per-statistic array [..., *stat] (or a scalar) broadcast against samples [..., *shape]."""
+        if not self.per_channel or stat.ndim == 0:
+            return stat
+        return stat.reshape(stat.shape + (1,) * (len(self.shape) - 1))
+
+    def init_state(self, batch_shape, dtype):
+        shape = tuple(batch_shape) + self._stat_shape()
+        return {"mean": jnp.zeros(shape, dtype), "var": jnp.ones(shape, dtype)}
+
+    def step(self, state, x, key=None):
+        n_batch = x.ndim - len(self.shape)
+        if self.inference:
+            mean, var, new_state = self._spread(state["mean"]), self._spread(state["var"]), state
+        else:
+            axes = tuple(range(n_batch)) + (tuple(range(n_batch + 1, x.ndim)) if self.per_channel else ())
+            mean = jnp.mean(x, axis=axes, keepdims=True)
+            var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+            n = max(int(np.prod([x.shape[a] for a in axes])), 1)
+            stat = self._stat_shape()
+            batch_mean = jnp.broadcast_to(mean.reshape(stat), state["mean"].shape)
+            batch_var = jnp.broadcast_to(var.reshape(stat), state["var"].shape) * (n / max(n - 1, 1))
+            m = jnp.asarray(self.momentum, x.dtype)
+            new_state = {"mean": (1 - m) * state["mean"] + m * batch_mean,
+                         "var": (1 - m) * state["var"] + m * batch_var}
+        y = (x - mean) * jax.lax.rsqrt(var + jnp.asarray(self.eps, x.dtype))
+        if self.weight is not None:
+            y = y * self._spread(self.weight)
+        if self.bias is not None:
+            y = y + self._spread(self.bias)
+        return new_state, y
+
+
 class ConcatKernel(Kernel):
     """y = concat(x[port] for port in ``ports``) along per-sample axis ``axis`` of rank-``ndim`` samples."""
 

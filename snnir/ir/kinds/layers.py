@@ -531,6 +531,61 @@ __all__ = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d
 
 
 @register_kind
+class BatchNorm(Node):
+    """Batch normalisation at every step, with running statistics kept in the state.
+
+    ``over="channel"`` (default, PyTorch's BatchNorm1d/2d): one statistic per channel (the first
+    per-sample axis), taken over the batch axes and every spatial axis. ``over="element"`` (SNNAX's
+    BatchNormLayer): one statistic per element of the sample, taken over the batch axes only.
+    With n values per statistic, in training (the default), at every step t:
+
+        μ_t = mean(x_t),  σ²_t = mean((x_t − μ_t)²)                       (biased, as used for y)
+        y_t = (x_t − μ_t) / sqrt(σ²_t + ε) · γ + β
+        m ← (1 − momentum)·m + momentum·μ_t;   s ← (1 − momentum)·s + momentum·σ²_t·n / (n − 1)
+
+    In inference (``eqx.nn.inference_mode(prog)``): y_t = (x_t − m) / sqrt(s + ε) · γ + β, state unchanged.
+    m starts at 0 and s at 1. γ = ``weight`` and β = ``bias`` (optional; scalars or one value per
+    statistic) train by default. The state variables "mean" and "var" carry the batch axes like every
+    state (each sample holds the same copy, so ``lengths`` can freeze a finished sample's copy); the
+    statistics are taken over the program's batch axes, so run a batch through one call rather than
+    ``vmap``-ing the program over samples.
+    """
+
+    kind: Literal["BatchNorm"] = "BatchNorm"
+    over: Literal["channel", "element"] = "channel"
+    eps: float = Field(default=1e-5, gt=0, allow_inf_nan=False)
+    momentum: float = Field(default=0.1, ge=0, le=1, allow_inf_nan=False)
+    weight: FloatArray | None = None
+    bias: FloatArray | None = None
+
+    PARAMS: ClassVar[tuple[str, ...]] = ("weight", "bias")
+    TRAINABLE_BY_DEFAULT: ClassVar[tuple[str, ...]] = ("weight", "bias")
+    STATEFUL: ClassVar[bool] = True
+
+    def statistic_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(shape[:1]) if self.over == "channel" else tuple(shape)
+
+    def infer_shapes(self, inputs):
+        shape = _input(inputs)
+        if shape is None:
+            return {}
+        if not shape:
+            raise ShapeProblem(f"BatchNorm {self.id!r} receives a scalar per sample; it needs a channel axis",
+                               "feed it at least one axis per sample (channels first)")
+        return {"out": shape}
+
+    def check(self, inputs):
+        shape = _input(inputs)
+        if shape is None or not shape:
+            return []
+        stat = self.statistic_shape(shape)
+        return [(f"{name} has shape {value.shape}; it must be a scalar or have the statistic shape {stat}",
+                 f"give one {name} per {'channel' if self.over == 'channel' else 'element'}: shape {stat}")
+                for name in ("weight", "bias")
+                for value in [getattr(self, name)] if value is not None and value.shape not in ((), stat)]
+
+
+@register_kind
 class Dropout(Node):
     """Inverted dropout: y_t = m_t ⊙ x_t / (1 − p), m_t ~ Bernoulli(1 − p) drawn afresh every step.
 
