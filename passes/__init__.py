@@ -8,6 +8,7 @@ from .compile import analyze, compile, pipeline_for
 from .delay_all import DELAY_ALL, delay_all
 from .lower import LoweringContext, lower, lowering_rules, register_lowering
 from . import lower_layers  # noqa: F401  (registers the stateless layer rules)
+from . import lower_custom  # noqa: F401  (registers the rule of user-written layers)
 from .mark_feedback import MARK_FEEDBACK, mark_feedback
 
 __all__ = [

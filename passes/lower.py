@@ -240,8 +240,10 @@ def _hoists_a_matmul(graph: Graph, stages) -> bool:
 
 
 def _template(graph: Graph) -> str:
-    """The graph as JSON with every array parameter left out (the program's leaves hold them)."""
-    data = graph.model_dump(mode="json")
+    """The graph as JSON with every array parameter left out (the program's leaves hold them), and every
+    field holding a live object (a user layer's module: its kernel holds it)."""
+    live = {i: set(n.OBJECT_FIELDS) for i, n in enumerate(graph.nodes) if getattr(n, "OBJECT_FIELDS", ())}
+    data = graph.model_dump(mode="json", exclude={"nodes": live} if live else None)
     for node, spec in zip(graph.nodes, data["nodes"]):
         for field in node.array_fields():
             spec.pop(field, None)

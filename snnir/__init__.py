@@ -54,7 +54,7 @@ from .ir import (
     node_kinds,
     register_kind,
 )
-from .io import ModelFileError, load, save
+from .io import ModelFileError, NIRConversionError, from_nir, load, save, to_nir
 from .ir.builder import GraphBuilder
 from .runtime import Program
 from .verify import check, verify
@@ -84,5 +84,6 @@ __all__ = [
     "verify", "check", "Diagnostic", "compile", "analyze", "Program",
     "SnnirError", "VerifyError", "InvalidIRError", "UnknownKindError", "PassError", "ShapeError",
     "ProgramInputError", "NodeNotFoundError", "save", "load", "ModelFileError",
+    "from_nir", "to_nir", "NIRConversionError",
     "to_dot", "to_mermaid", "draw", "plot_raster", "plot_traces", "plot_rates", "plot_activity", "DrawError",
 ]

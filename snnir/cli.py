@@ -22,6 +22,8 @@ EPILOG = """examples:
   snnir run model.snnir --steps 100 --output out.npz   random input; prints rates and synaptic ops
   snnir run model.snnir --mode delayed --input x.npy
   snnir convert model.snnir model.json          between the container and plain JSON
+  snnir convert model.nir model.snnir --dt 1e-4   from NIR (dt in seconds; --discretization euler|exact)
+  snnir convert model.snnir model.nir --dt 1e-4   to NIR
   snnir schema > snnir.schema.json              the JSON Schema of graph documents
   snnir draw model.snnir -o model.svg           a drawing: cycles boxed, feedback edges dashed
   snnir draw broken.json -o broken.png --show-errors   problems highlighted on their nodes
@@ -84,9 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--direction", choices=("LR", "TB"), default="LR")
     p.set_defaults(run=_draw)
 
-    p = sub.add_parser("convert", help="convert between the container (.snnir) and plain JSON (.json)")
+    p = sub.add_parser("convert", help="convert between the container (.snnir), plain JSON (.json) and NIR (.nir)")
     p.add_argument("source", metavar="IN")
     p.add_argument("target", metavar="OUT")
+    p.add_argument("--dt", type=float, help="seconds per step; required when IN or OUT is a NIR file")
+    p.add_argument("--discretization", choices=("euler", "exact"), default="euler",
+                   help="how NIR's time constants become decays on import (default euler)")
     p.set_defaults(run=_convert)
 
     p = sub.add_parser("schema", help="print the JSON Schema of graph documents")
@@ -239,10 +244,19 @@ def _fan_out(graph, node_id: str) -> np.ndarray:
 
 
 def _convert(args) -> int:
-    from .io import load, save
+    import pathlib
 
-    graph = load(args.source)
-    save(graph, args.target)
+    from .io import load, save
+    from .io.nir import HDF5_MAGIC, from_nir, write_nir
+
+    source = pathlib.Path(args.source)
+    with open(source, "rb") as f:  # NIR files are told apart by their HDF5 signature, not their name
+        is_nir = f.read(len(HDF5_MAGIC)) == HDF5_MAGIC or source.suffix.lower() == ".nir"
+    graph = from_nir(source, dt=args.dt, discretization=args.discretization) if is_nir else load(source)
+    if pathlib.Path(args.target).suffix.lower() == ".nir":
+        write_nir(graph, args.target, dt=args.dt)
+    else:
+        save(graph, args.target)
     print(f"wrote {args.target}")
     return 0
 

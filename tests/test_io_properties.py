@@ -43,6 +43,26 @@ def _around(node: snnir.Node, in_shape=(4,), **edge) -> snnir.Graph:
 
 
 W = np.arange(12, dtype=np.float32).reshape(3, 4) / 8
+
+
+@snnir.register_layer(name="tests.io.Leaky")
+class Leaky(snnir.StatefulLayer):
+    """A registered user layer for the Custom example: m_t = d ⊙ m_{t−1} + g·x_t, with a nested parameter,
+    a scalar and a tuple among its fields."""
+
+    decay: snnir.TrainableArray
+    gain: float
+    tags: tuple
+
+    def __init__(self, decay, gain, tags):
+        super().__init__(None)
+        self.decay, self.gain, self.tags = self.init_parameters(decay, requires_grad=False), gain, tags
+
+    def __call__(self, state, x, *, key=None):
+        m = self.decay.data * state[0] + self.gain * x
+        return [m, m], m
+
+
 #: one example graph per registered node kind; a new kind must add one here
 EXAMPLES = {
     "Input": lambda: _around(snnir.Scale(id="s", scale=2.0)),
@@ -72,6 +92,8 @@ EXAMPLES = {
     "LayerNorm": lambda: _around(snnir.LayerNorm(id="n", weight=np.full(4, 2.0, np.float32),
                                                  bias=np.zeros(4, np.float32))),
     "Dropout": lambda: _around(snnir.Dropout(id="n", p=0.125)),
+    "Custom": lambda: _around(snnir.Custom(id="n", module=Leaky(np.linspace(0, 1, 4, dtype=np.float32), 0.5,
+                                                               ("a", 1, None, [2.5])), direct_feedthrough=False)),
     "BatchNorm": lambda: _around(snnir.BatchNorm(id="n", weight=np.full(2, 2.0, np.float32), momentum=0.25),
                                  in_shape=(2, 3)),
     "Concat": lambda: snnir.Graph(

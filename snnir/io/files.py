@@ -32,6 +32,7 @@ import numpy as np
 from ..errors import InvalidIRError, SnnirError, VerifyError
 from ..ir import SCHEMA_VERSION, Graph
 from ..ir.arrays import FLOAT_DTYPES, INT_DTYPES
+from ..ir.kinds.custom import LayerEncodingError, encode_layer
 from ..verify import verify as verify_graph
 from .migrate import migrate
 
@@ -94,6 +95,16 @@ def _check_serialisable(graph: Graph, path: pathlib.Path) -> None:
         if node_kinds().get(n.kind) is not type(n):
             raise ModelFileError(path, f"node {n.id!r} is of kind {n.kind!r}, which is not a registered kind",
                                  "register the kind with snnir.register_kind so files can name it")
+        for field in _object_fields(n):  # a user layer: its class registered, every field storable
+            try:
+                encode_layer(getattr(n, field), store=lambda a: None, where=field)
+            except LayerEncodingError as err:
+                raise ModelFileError(path, f"node {n.id!r} ({type(getattr(n, field)).__qualname__}): {err.message}",
+                                     err.hint) from None
+
+
+def _object_fields(node) -> tuple[str, ...]:
+    return tuple(getattr(node, "OBJECT_FIELDS", ()))
 
 
 def _document(graph_json: dict) -> dict:
@@ -118,13 +129,25 @@ def _format_document(doc: dict) -> str:
 
 
 def _container(graph: Graph) -> bytes:
-    doc = graph.model_dump(mode="json")
+    live = {i: set(_object_fields(n)) for i, n in enumerate(graph.nodes) if _object_fields(n)}
+    doc = graph.model_dump(mode="json", exclude={"nodes": live} if live else None)
     arrays: list[tuple[str, np.ndarray]] = []
-    for node, spec in zip(graph.nodes, doc["nodes"]):
-        for field, value in node.params().items():
-            name = f"arrays/{len(arrays)}.npy"
-            arrays.append((name, value))
-            spec[field] = {"$array": name, "dtype": value.dtype.name, "shape": list(value.shape)}
+
+    def store(value: np.ndarray) -> dict:
+        name = f"arrays/{len(arrays)}.npy"
+        arrays.append((name, value))
+        return {"$array": name, "dtype": value.dtype.name, "shape": list(value.shape)}
+
+    def store_nodes(nodes, specs) -> None:
+        for node, spec in zip(nodes, specs):
+            for field, value in node.params().items():
+                spec[field] = store(value)
+            for field in _object_fields(node):  # a user layer's arrays, nested in its module's fields
+                spec[field] = encode_layer(getattr(node, field), store, field)
+            if node.kind == "Subgraph":  # a composite's nested graph: its arrays become entries too
+                store_nodes(node.graph.nodes, spec["graph"]["nodes"])
+
+    store_nodes(graph.nodes, doc["nodes"])
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(MANIFEST, _format_document(_document(doc)))
@@ -279,9 +302,7 @@ def _resolve_arrays(path, zf, infos, graph: dict, limits: LoadLimits) -> None:
     for index, node in enumerate(nodes):
         if not isinstance(node, dict):
             continue
-        for field, value in list(node.items()):
-            if not (isinstance(value, dict) and "$array" in value):
-                continue
+        for holder, key, value, field in _references(node, ""):
             where = f"node {node.get('id', '#' + str(index))!r} field {field}"
             dtype, shape = _check_reference(path, where, value, limits)
             total += math.prod(shape)
@@ -290,7 +311,19 @@ def _resolve_arrays(path, zf, infos, graph: dict, limits: LoadLimits) -> None:
             info = infos.get(value["$array"])
             if info is None:
                 raise ModelFileError(path, f"{where}: the archive has no entry {value['$array']!r}")
-            node[field] = _read_npy(path, where, zf, info, dtype, shape)
+            holder[key] = _read_npy(path, where, zf, info, dtype, shape)
+
+
+def _references(value, prefix: str):
+    """Every ``{"$array": ...}`` reference in a node's fields as (holder, key, reference, field path), nested
+    ones included (a user layer's module stores its arrays in nested fields); depth is bounded by the
+    JSON depth check."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in list(items):
+        if isinstance(item, dict) and "$array" in item:
+            yield value, key, item, f"{prefix}{key}"
+        elif isinstance(item, (dict, list)):
+            yield from _references(item, f"{prefix}{key}.")
 
 
 def _check_reference(path, where: str, ref: dict, limits: LoadLimits) -> tuple[str, tuple[int, ...]]:

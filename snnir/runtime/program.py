@@ -80,7 +80,7 @@ class Program(eqx.Module):
         dtype = jnp.dtype(self.dtype)
         state: dict[str, dict[str, jax.Array]] = {}
         for p in self.plan:
-            entry = dict(self.kernels[p.id].init_state(batch, dtype)) if p.id in self.kernels else {}
+            entry = dict(self._kernel_init(p.id, batch, dtype, key)) if p.id in self.kernels else {}
             first = self._zero_response(p, dtype) if p.initial == "zero_response" and p.history else {}
             for port, depth in p.history:
                 shape = batch + (depth,) + p.output_shape(port)
@@ -90,6 +90,13 @@ class Program(eqx.Module):
                 state[p.id] = entry
         state[CLOCK] = {"t": jnp.zeros((), jnp.int32)}
         return state
+
+    def _kernel_init(self, nid: str, batch, dtype, key) -> dict:
+        kernel = self.kernels[nid]
+        if getattr(kernel, "KEYED_INIT", False):  # a user layer's init_state may draw random numbers
+            node_key = None if key is None else jax.random.fold_in(key, zlib.crc32(nid.encode()) & 0x7FFFFFFF)
+            return kernel.init_state(batch, dtype, key=node_key)
+        return kernel.init_state(batch, dtype)
 
     def _zero_response(self, p, dtype) -> dict[str, jax.Array]:
         """A stateless node's output per port for an all-zero input (one sample): its value "before step 0"
@@ -273,6 +280,9 @@ class Program(eqx.Module):
         spec = jax.tree_util.tree_map(lambda _: False, self)
         for nid, field in self.trainable_fields:
             spec = eqx.tree_at(lambda p, n=nid, f=field: getattr(p.kernels[n], f), spec, replace=True)
+        for nid, kernel in self.kernels.items():  # kernels holding a user module give their own spec
+            if hasattr(kernel, "trainable_spec"):
+                spec = eqx.tree_at(lambda p, n=nid: p.kernels[n], spec, replace=kernel.trainable_spec())
         return spec
 
     def to_graph(self) -> Graph:
@@ -282,6 +292,9 @@ class Program(eqx.Module):
         for nid, ir_field, kernel_field, dtype in self.param_map:
             value = np.asarray(getattr(self.kernels[nid], kernel_field))
             nodes[nid][ir_field] = value.astype(FLOAT_DTYPES.get(dtype, value.dtype))
+        for nid, kernel in self.kernels.items():  # fields the template leaves out (a user layer's module)
+            if hasattr(kernel, "ir_fields"):
+                nodes[nid].update(kernel.ir_fields())
         return Graph.model_validate(data)
 
 

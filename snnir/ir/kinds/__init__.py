@@ -4,6 +4,7 @@ from .io import Input, Output
 from .layers import AvgPool1d, AvgPool2d, BatchNorm, Concat, Conv1d, Conv2d, Dropout, LayerNorm, MaxPool1d, MaxPool2d, SumPool1d, SumPool2d
 from .neurons import IF, LI, LIF, CubaLIF
 from .synapses import Delay, Flatten, Linear, Scale
+from .custom import Custom  # noqa: F401  (user-written layers; see custom.py)
 
 __all__ = ["Input", "Output", "Linear", "Scale", "Flatten", "Delay", "IF", "LI", "LIF", "CubaLIF",
            "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "SumPool1d", "SumPool2d",
