@@ -57,11 +57,14 @@ from .ir import (
 from .io import ModelFileError, NIRConversionError, from_nir, load, save, to_nir
 from .ir.builder import GraphBuilder
 from .runtime import Program
+from .ir.kinds.custom import Custom, register_layer
+from .kernels.custom import StatefulLayer, TrainableArray
 from .verify import check, verify
 from .viz import DrawError, draw, plot_activity, plot_raster, plot_rates, plot_traces, to_dot, to_mermaid
 from .viz import graph_svg as _graph_svg
 
 Graph._repr_svg_ = _graph_svg  # notebooks show graphs as drawings (the IR itself never imports viz)
+register_layer(TrainableArray, name="snnir.TrainableArray")  # parameters of user layers are storable
 
 __version__ = "0.1.0"
 
@@ -86,4 +89,5 @@ __all__ = [
     "ProgramInputError", "NodeNotFoundError", "save", "load", "ModelFileError",
     "from_nir", "to_nir", "NIRConversionError",
     "to_dot", "to_mermaid", "draw", "plot_raster", "plot_traces", "plot_rates", "plot_activity", "DrawError",
+    "Custom", "register_layer", "StatefulLayer", "TrainableArray",
 ]
