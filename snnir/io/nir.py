@@ -652,6 +652,10 @@ def _restore(candidate: Node, leaf: dict, dt: float, in_shape: Any = None) -> No
     if candidate.kind == "Linear" and mask is not None:
         changes["mask"] = np.asarray(mask).astype(np.int32)
     shapes = note.get("shapes") if isinstance(note.get("shapes"), dict) else {}
+    for name, value in candidate.params().items():  # an optional parameter the original did not set
+        if name not in shapes and name not in changes and not np.any(value) \
+                and type(candidate).model_fields[name].default is None:
+            changes[name] = None
     for name, shape in shapes.items():
         value = changes.get(name, getattr(candidate, name, None))
         if isinstance(value, np.ndarray) and isinstance(shape, list) and name in candidate.array_fields():
