@@ -105,6 +105,7 @@ def test_round_trip_gives_the_graph_back(make, tmp_path):
                                        + ((snnir.Edge("d", "z"),) if "drop" in g else ())))
     back = from_nir(to_nir(g, dt), dt, "euler")
     assert_close_graphs(back, expected)
+    assert back == expected  # exactly: decays and leaks travel as metadata arrays, not only through τ
     write_nir(g, tmp_path / "g.nir", dt)
     assert_close_graphs(from_nir(tmp_path / "g.nir", dt), expected)            # our own reader
     # nir.read sorts the names; its type check wrongly rejects grouped convolutions (C_in/groups channels)

@@ -42,6 +42,9 @@ DISCRETIZATIONS = ("euler", "exact")
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 META = "snnir"          # node / graph metadata key holding snnir's JSON note (ids, options, order)
 MASK_META = "snnir_mask"  # node metadata key holding a Linear's 0/1 mask
+# parameters NIR holds only through τ or v_leak: their exact values travel as metadata arrays, so a round
+# trip does not drift by float rounding (used only when they agree with what the NIR parameters give)
+_DERIVED = ("decay", "syn_decay", "mem_decay", "leak")
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _ID = re.compile(ID_PATTERN)
 _RTOL = 1e-5  # tolerance when snapping gains to 1 and comparing round-tripped parameters
@@ -648,6 +651,23 @@ def _restore(candidate: Node, leaf: dict, dt: float, in_shape: Any = None) -> No
     changes = {k: v for k, v in fields.items() if k in allowed}
     if changes.get("reset") == "to_value" and getattr(candidate, "reset", None) == "zero":
         changes["reset_value"] = np.zeros(candidate.shape, candidate.threshold.dtype)
+    for name in _DERIVED:
+        exact = (leaf.get("metadata") or {}).get(f"{META}_{name}")
+        value = getattr(candidate, name, None)
+        if exact is None or name not in type(candidate).model_fields:
+            continue
+        exact = np.asarray(exact, np.float64)
+        if value is None:  # a zero leak the original spelled out (NIR's v_leak = 0 reads back as no leak)
+            if not np.any(exact):
+                changes[name] = exact.astype(candidate.threshold.dtype if hasattr(candidate, "threshold")
+                                             else np.float32)
+            continue
+        try:
+            close = np.allclose(np.broadcast_to(exact, value.shape), np.asarray(value, np.float64), rtol=_RTOL, atol=1e-7)
+        except ValueError:
+            close = False
+        if close:
+            changes[name] = exact.astype(value.dtype)
     mask = (leaf.get("metadata") or {}).get(MASK_META)
     if candidate.kind == "Linear" and mask is not None:
         changes["mask"] = np.asarray(mask).astype(np.int32)
@@ -841,6 +861,12 @@ def _metadata(node: Node) -> dict:
     meta: dict[str, Any] = {META: json.dumps({"id": node.id, "kind": node.kind, "fields": fields, "shapes": shapes})}
     if node.kind == "Linear" and getattr(node, "mask", None) is not None:
         meta[MASK_META] = np.asarray(node.mask, np.int32)
+    for name in _DERIVED:
+        value = getattr(node, name, None)
+        if isinstance(value, np.ndarray) and name in node.array_fields():
+            # at least 1-d: nir.write compresses every array, which HDF5 refuses for scalars
+            meta[f"{META}_{name}"] = np.atleast_1d(np.asarray(value, np.float64 if value.dtype == np.float64
+                                                              else np.float32))
     return meta
 
 
