@@ -12,7 +12,7 @@ import pytest
 import snnir
 from passes.mark_feedback import mark_feedback
 from snnir.cli import main as cli_main
-from snnir.io.nir import NIRConversionError, from_nir, to_nir, write_nir
+from snnir.io.nir import NIRConversionError, from_nir, read_nir_file, to_nir, write_nir
 
 RNG = np.random.default_rng(7)
 HAS_LEAK = "leak" in snnir.LIF.model_fields
@@ -471,11 +471,19 @@ def test_hostile_files_give_model_file_errors(tmp_path):
         node = f.create_group("node")
         node.create_dataset("type", data="NIRGraph")
         node.create_group("nodes").create_group("mystery").create_dataset("type", data="Spline")
-    for name in ("trunc", "random", "magic_only", "no_node", "garbage", "unknown"):
+    with h5py.File(tmp_path / "link.nir", "w") as f:   # an external link could read any file on the disk
+        node = f.create_group("node")
+        node.create_dataset("type", data="NIRGraph")
+        node["nodes"] = h5py.ExternalLink(str(good), "/node/nodes")
+    for name in ("trunc", "random", "magic_only", "no_node", "garbage", "unknown", "link"):
         path = tmp_path / f"{name}.nir"
         with pytest.raises(snnir.ModelFileError) as err:
             from_nir(path, dt=1e-3)
         assert str(path) in str(err.value), name
+    with pytest.raises(snnir.ModelFileError, match="external links"):
+        from_nir(tmp_path / "link.nir", dt=1e-3)
+    with pytest.raises(snnir.ModelFileError, match="larger than the limit"):
+        read_nir_file(good, max_bytes=64)
     with pytest.raises(NIRConversionError, match="node 'mystery'.*'Spline'"):
         from_nir(tmp_path / "unknown.nir", dt=1e-3)
     with pytest.raises(NIRConversionError, match="node 'lif'.*'tau' is not numeric"):

@@ -121,8 +121,12 @@ def _check_dt(dt: Any, where: str) -> float:
 
 
 # ---------------------------------------------------------------------- reading files
-def read_nir_file(path: str | os.PathLike, max_elements: int = 1 << 30, max_nodes: int = 100_000) -> dict:
-    """The node tree of a NIR file as plain dicts; every malformed file raises ModelFileError."""
+def read_nir_file(path: str | os.PathLike, max_bytes: int = 1 << 31, max_nodes: int = 100_000) -> dict:
+    """The node tree of a NIR file as plain dicts; every malformed file raises ModelFileError.
+
+    Only hard links are followed (a soft or external link could point anywhere on the disk), nesting
+    is bounded, and the declared size of every dataset counts against ``max_bytes`` before it is read
+    (so compressed datasets cannot inflate without bound)."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise ModelFileError(path, "no such file" if not path.exists() else "not a regular file")
@@ -133,7 +137,7 @@ def read_nir_file(path: str | os.PathLike, max_elements: int = 1 << 30, max_node
                              "NIR files are HDF5 files written by nir.write")
     import h5py
 
-    budget = {"elements": max_elements, "nodes": max_nodes}
+    budget = {"bytes": max_bytes, "nodes": max_nodes}
     try:
         with h5py.File(path, "r") as f:
             if "node" not in f or not isinstance(f["node"], h5py.Group):
@@ -153,23 +157,24 @@ def _read_group(path, group, where: str, depth: int, budget: dict) -> dict:
     budget["nodes"] -= 1
     if budget["nodes"] < 0:
         raise ModelFileError(path, "the file holds too many nodes")
-    if "type" not in group or not isinstance(group["type"], h5py.Dataset):
+    items = _children(path, group, where)
+    if not isinstance(items.get("type"), h5py.Dataset):
         raise ModelFileError(path, f"{where}: a node without a 'type'")
-    typ = _read_value(path, group["type"], where, budget)
+    typ = _read_value(path, items["type"], where, budget)
     if not isinstance(typ, str):
         raise ModelFileError(path, f"{where}: the node type is not a string")
     tree: dict[str, Any] = {"type": typ, "params": {}, "metadata": {}}
-    for key, item in group.items():
+    for key, item in items.items():
         if key == "type":
             continue
         if key == "metadata" and isinstance(item, h5py.Group):
             tree["metadata"] = {k: _read_value(path, v, f"{where}/metadata", budget)
-                                for k, v in item.items() if isinstance(v, h5py.Dataset)}
+                                for k, v in _children(path, item, where).items() if isinstance(v, h5py.Dataset)}
         elif key == "nodes" and typ == "NIRGraph":
             if not isinstance(item, h5py.Group):
                 raise ModelFileError(path, f"{where}: 'nodes' is not a group")
-            tree["nodes"] = {k: _read_group(path, v, f"{where}/{k}", depth + 1, budget) for k, v in item.items()
-                             if isinstance(v, h5py.Group)}
+            tree["nodes"] = {k: _read_group(path, v, f"{where}/{k}", depth + 1, budget)
+                             for k, v in _children(path, item, where).items() if isinstance(v, h5py.Group)}
         elif isinstance(item, h5py.Dataset):
             tree["params"][key] = _read_value(path, item, f"{where}/{key}", budget)
     if typ == "NIRGraph":
@@ -178,10 +183,23 @@ def _read_group(path, group, where: str, depth: int, budget: dict) -> dict:
     return tree
 
 
+def _children(path, group, where: str) -> dict:
+    """A group's members, refusing soft and external links."""
+    import h5py
+
+    out = {}
+    for key in group.keys():
+        if not isinstance(group.get(key, getlink=True), h5py.HardLink):
+            raise ModelFileError(path, f"{where}/{key}: NIR files hold no soft or external links")
+        out[key] = group[key]
+    return out
+
+
 def _read_value(path, dataset, where: str, budget: dict) -> Any:
-    budget["elements"] -= int(dataset.size or 0)
-    if budget["elements"] < 0:
-        raise ModelFileError(path, f"{where}: the arrays are larger than the limit")
+    budget["bytes"] -= int(dataset.size or 0) * max(int(dataset.dtype.itemsize), 1)
+    if budget["bytes"] < 0:
+        raise ModelFileError(path, f"{where}: the arrays are larger than the limit",
+                             "raise read_nir_file's max_bytes if you trust this file")
     value = dataset[()]
     if isinstance(value, bytes):
         return value.decode("utf-8")
