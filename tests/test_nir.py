@@ -127,6 +127,27 @@ def test_round_trip_programs_agree(mode):
     assert ours["z"].sum() > 0
 
 
+def test_exported_graph_means_the_same_without_snnir_metadata():
+    """Another tool sees only NIR: strip snnir's notes and the graph must still compute the same."""
+    g = snnir.Graph(nodes=[snnir.Input(id="x", shape=(3,)),
+                           snnir.Linear(id="fc", weight=RNG.normal(size=(4, 3)).astype(np.float32)),
+                           snnir.LIF(id="lif", shape=(4,), decay=0.8, reset="zero", threshold=0.7),
+                           snnir.Linear(id="rec", weight=RNG.normal(size=(4, 4)).astype(np.float32)),
+                           snnir.LI(id="li", shape=(4,), decay=0.9),
+                           snnir.Output(id="y")],
+                    edges=[("x", "fc"), ("fc", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "li", 3), ("li", "y")])
+    exported = to_nir(g, 1e-3)
+    assert isinstance(exported.nodes["delay.rec.lif"], nir.Delay)          # the feedback step, explicit
+    np.testing.assert_allclose(exported.nodes["delay.lif.li"].delay, 3e-3)  # the edge delay
+    for node in exported.nodes.values():
+        node.metadata = {}
+    exported.metadata = {}
+    plain = from_nir(exported, 1e-3)
+    assert plain.node("delay.rec.lif").kind == "Delay" and not plain.feedback_edges
+    xs = {"x": spikes((64, 2, 3), 0.5) * 2}
+    np.testing.assert_allclose(run(plain, xs)["y"], run(g, xs)["y"], rtol=1e-5, atol=1e-6)
+
+
 def test_export_formulas_follow_nir_euler():
     g = snnir.Graph(nodes=[snnir.Input(id="x", shape=(2,)),
                            snnir.LIF(id="a", shape=(2,), decay=[0.9, 0.5], reset="zero"),
