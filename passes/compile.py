@@ -11,6 +11,7 @@ from snnir.verify import verify
 
 from .base import Pipeline
 from .delay_all import DELAY_ALL
+from .expand import EXPAND
 from .lower import lower
 from .mark_feedback import MARK_FEEDBACK
 
@@ -23,9 +24,10 @@ class CompileOptionError(SnnirError, ValueError):
 
 
 def pipeline_for(mode: str) -> Pipeline:
-    """The passes ``compile`` runs for ``mode``: mark-feedback, then delay-all in delayed mode."""
+    """The passes ``compile`` runs for ``mode``: delay-all (delayed mode only; it sees the composites,
+    so a same-step composite stays one layer), expand, mark-feedback."""
     _check_choice("mode", mode, MODES)
-    return Pipeline([MARK_FEEDBACK] + ([DELAY_ALL] if mode == "delayed" else []))
+    return Pipeline(([DELAY_ALL] if mode == "delayed" else []) + [EXPAND, MARK_FEEDBACK])
 
 
 def compile(graph: Graph, mode: str = "straight", strategy: str = "auto") -> Program:  # noqa: A001
@@ -43,9 +45,16 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto") -> Pro
     if not isinstance(graph, Graph):
         raise CompileOptionError(f"compile expects a snnir.Graph, got {type(graph).__name__}")
     verify(graph)
-    marked = Pipeline([MARK_FEEDBACK]).run(graph)
-    timed = Pipeline([DELAY_ALL]).run(marked) if mode == "delayed" else marked
-    feedback = marked.feedback_edges if mode == "straight" else ()
+    # The template (what prog.to_graph() returns) is the expanded graph with straight mode's marks; its
+    # node ids and parameters are those of the program in either mode.
+    marked = pipeline_for("straight").run(graph)
+    if mode == "straight":
+        timed, feedback = marked, marked.feedback_edges
+    else:
+        unmarked = Pipeline([DELAY_ALL, EXPAND]).run(graph)
+        timed = Pipeline([MARK_FEEDBACK]).run(unmarked)
+        # only a cycle inside a same-step composite can still need a mark after delay-all
+        feedback = tuple(e.key for e, before in zip(timed.edges, unmarked.edges) if e.feedback and not before.feedback)
     return lower(timed, mode=mode, template=marked, feedback_edges=feedback, strategy=strategy)
 
 

@@ -3,6 +3,10 @@
 Every edge gets one more step of delay (k -> k + 1), except edges leaving an Input or entering an
 Output. A feedback mark already meant one step, so a marked edge becomes an unmarked edge of delay
 k + 1 as well: every edge between layers reads the previous step, whichever way it was marked.
+
+It runs before composites are expanded: a same-step composite (CompoundLayer, Parallel, ResNetBlock)
+is one layer, its inside untouched; inside any other composite (Sequential, ...) the same rule applies
+to the inner edges, recursively (its inner Input and Output nodes are its ports).
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ def delay_all(graph: Graph) -> Graph:
             return e
         return e.replace(delay=e.delay + 1, feedback=False)
 
-    return graph.map_edges(delayed)
+    nodes = tuple(n.replace(graph=delay_all(n.graph)) if n.kind == "Subgraph" and not n.same_step else n
+                  for n in graph.nodes)
+    return graph.replace(nodes=nodes, edges=tuple(delayed(e) for e in graph.edges))
 
 
 DELAY_ALL = Pass("delay-all", delay_all, "delay every edge between layers by one step (delayed mode)")

@@ -56,6 +56,9 @@ from .ir import (
 )
 from .io import ModelFileError, NIRConversionError, from_nir, load, save, to_nir
 from .ir.builder import GraphBuilder
+from .ir import Subgraph
+from .ir.composites import compound, graph_structure, local_feedback, parallel, resnet_block, sequential, subgraph
+from .ir.inline import with_parameters_from
 from .runtime import Program
 from .ir.kinds.custom import Custom, register_layer
 from .kernels.custom import StatefulLayer, TrainableArray
@@ -81,6 +84,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'snnir' has no attribute {name!r}")
 
 __all__ = [
+    "Subgraph", "subgraph", "sequential", "parallel", "compound", "local_feedback", "resnet_block", "graph_structure",
+    "with_parameters_from",
     "Graph", "Edge", "Node", "Input", "Output", "Linear", "Scale", "Flatten", "Delay", "IF", "LI", "LIF",
     "CubaLIF", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "SumPool1d", "SumPool2d",
     "LayerNorm", "Concat", "Dropout", "BatchNorm", "Surrogate", "register_kind", "node_kinds", "SCHEMA_VERSION", "GraphBuilder",

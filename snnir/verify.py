@@ -6,6 +6,7 @@ them when any is an error, and otherwise returns the warnings. The codes are lis
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Callable
 
@@ -16,6 +17,7 @@ from .analysis.shapes import ShapeInfo
 from .diagnostics import Diagnostic
 from .errors import VerifyError
 from .ir import Graph
+from .ir.inline import has_composites, inline
 from .ir.printer import context
 
 Check = Callable[[Graph, ShapeInfo], list[Diagnostic]]
@@ -185,6 +187,8 @@ CHECKS: tuple[Check, ...] = (
 
 def check(graph: Graph) -> tuple[Diagnostic, ...]:
     """Every problem in ``graph`` (errors and warnings), each with printed IR context; never raises."""
+    if has_composites(graph):
+        return _check_composites(graph)
     shapes = infer_shapes(graph)
     found = [d for c in CHECKS for d in c(graph, shapes)]
     return tuple(_with_context(graph, d) for d in found)
@@ -203,3 +207,68 @@ def _with_context(graph: Graph, d: Diagnostic) -> Diagnostic:
 
     names = set(d.nodes) | {x for e in d.edges for x in e}
     return dataclasses.replace(d, context=context(graph, names))
+
+
+# ---------------------------------------------------------------------- graphs with composites
+# Structure (ids, edge endpoints and ports, unfed ports) is checked level by level, each level's ids
+# prefixed with its block path (``block/inner``); everything else (shapes, parameters, loops,
+# reachability) on the expanded graph, where a problem inside a composite already carries those ids.
+_STRUCTURE: tuple[Check, ...] = (_duplicate_ids, _edge_endpoints, _missing_inputs)
+_PORT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_composites(graph: Graph) -> tuple[Diagnostic, ...]:
+    found = [_with_context(graph, d) for d in _reserved_ids(graph, "") + _inputs_and_outputs(graph, None)]
+    for level in _levels(graph, ""):
+        found += [_with_context(level, d) for c in _STRUCTURE for d in c(level, None)]
+        found += [_with_context(level, d) for d in _composite_ports(level)]
+    flat = inline(graph)
+    shapes = infer_shapes(flat)
+    found += [_with_context(flat, d) for c in CHECKS if c not in _STRUCTURE and c is not _inputs_and_outputs
+              for d in c(flat, shapes)]
+    return tuple(found)
+
+
+def _levels(graph: Graph, prefix: str):
+    """The graph and every nested graph, each with its node ids (and edge ends) prefixed by its path."""
+    level = graph if not prefix else graph.replace(
+        nodes=tuple(n.model_copy(update={"id": prefix + n.id}) for n in graph.nodes),
+        edges=tuple(e.replace(src=prefix + e.src, dst=prefix + e.dst) for e in graph.edges))
+    yield level
+    for n in graph.nodes:
+        if n.kind == "Subgraph":
+            yield from _levels(n.graph, f"{prefix}{n.id}/")
+
+
+def _reserved_ids(graph: Graph, prefix: str) -> list[Diagnostic]:
+    out = []
+    for n in graph.nodes:
+        if "/" in n.id:
+            out.append(Diagnostic(
+                "reserved-id", f"node id {prefix + n.id!r} contains '/', which is reserved for the ids of expanded "
+                f"composites (block/inner) in a graph that has composites",
+                f"rename it without '/' (e.g. {n.id.replace('/', '_')!r})", nodes=(prefix + n.id,)))
+        if n.kind == "Subgraph":
+            out += _reserved_ids(n.graph, f"{prefix}{n.id}/")
+    return out
+
+
+def _composite_ports(level: Graph) -> list[Diagnostic]:
+    out = []
+    for n in level.nodes:
+        if n.kind != "Subgraph":
+            continue
+        for what, ports in (("Input", n.INPUT_PORTS), ("Output", n.OUTPUT_PORTS)):
+            if not ports:
+                out.append(Diagnostic(
+                    "composite-ports", f"{n.composite} {n.id!r} has no {what} node inside, so it has no "
+                    f"{'input' if what == 'Input' else 'output'} port",
+                    f"add an {what} node to its graph (its id names the port, usually "
+                    f"{'in' if what == 'Input' else 'out'!r})", nodes=(n.id,)))
+            bad = [p for p in ports if not _PORT_NAME.match(p)]
+            if bad:
+                out.append(Diagnostic(
+                    "composite-ports", f"{n.composite} {n.id!r}: inner {what} ids {bad} cannot serve as port names",
+                    "name inner Input/Output nodes with letters, digits and '_' (not starting with a digit)",
+                    nodes=(n.id,)))
+    return out

@@ -50,6 +50,9 @@ def simulate_trace(graph: Graph, xs: Mapping[str, np.ndarray], mode: str = "stra
                    dtype=np.float64) -> dict[str, np.ndarray]:
     """Every node's "out" port (for Output nodes: the value they return), ``{node_id: [T, B, *shape]}``."""
     ports = simulate_ports(graph, xs, mode, lengths, dtype)
+    if _has_composites(graph):  # inner nodes by their expanded ids (block/inner); ports left out
+        graph = _flatten_composites(graph, mode)[0]
+        return {n.id: ports[(n.id, "out")] for n in graph.nodes if n.id not in _port_ids(graph)}
     return {n.id: ports[(n.id, "out")] for n in graph.nodes}
 
 
@@ -63,7 +66,8 @@ def simulate_ports(graph: Graph, xs: Mapping[str, np.ndarray], mode: str = "stra
     xs = {k: np.asarray(v, dtype=dtype) for k, v in xs.items()}
     T, B = _time_and_batch(graph, xs)
     active = _active_mask(lengths, T, B)
-    run = _Run(graph, mode, B, dtype)
+    graph, delays = _flatten_composites(graph, mode) if _has_composites(graph) else (graph, None)
+    run = _Run(graph, mode, B, dtype, delays)
     for t in range(T):
         run.step({k: v[t] for k, v in xs.items()}, active[t])
     return {port: np.stack(steps) for port, steps in run.history.items()}
@@ -86,14 +90,14 @@ def edge_delays(graph: Graph, mode: str) -> list[int]:
 class _Run:
     """The simulation in progress: each node's state and every port's value at every step so far."""
 
-    def __init__(self, graph: Graph, mode: str, batch: int, dtype):
+    def __init__(self, graph: Graph, mode: str, batch: int, dtype, delays: list[int] | None = None):
         self.graph, self.batch, self.dtype = graph, batch, dtype
         self.shapes = _port_shapes(graph)
         self.sims = {n.id: _make_sim(n, dtype) for n in graph.nodes}
         for n in graph.nodes:
             self.sims[n.id].init(batch, self.shapes.get((n.id, "in")))
         self.in_edges: dict[str, list[tuple[Edge, int]]] = {n.id: [] for n in graph.nodes}
-        for e, d in zip(graph.edges, edge_delays(graph, mode)):
+        for e, d in zip(graph.edges, edge_delays(graph, mode) if delays is None else delays):
             self.in_edges[e.dst].append((e, d))
         self.history: dict[Port, list[np.ndarray]] = {}
         self.t = 0
@@ -452,3 +456,54 @@ _SIMS: dict[str, type[_Sim]] = {
     "Flatten": _FlattenSim, "Delay": _DelaySim, "LI": _LISim, "LIF": _LIFSim, "IF": _IFSim,
     "CubaLIF": _CubaLIFSim,
 }
+
+
+# ---------------------------------------------------------------------------------------------- composites
+# A Subgraph node is simulated in place, written here independently of snnir's expand pass: its inner
+# nodes get the ids ``block/inner``, and each of its ports (an inner Input or Output) becomes an identity
+# node ``block/port`` (a Scale by 1, exact in any dtype), so no edges need joining. Each edge's step
+# delay is decided at its own level:
+#   straight mode: delay (+1 if marked feedback);
+#   delayed mode:  as straight mode for an edge leaving an Input or entering an Output of its own graph
+#                  (a port, inside a composite) and for every edge inside a same-step composite (at any
+#                  depth below it); delay + 1 for every other edge.
+_PORT_NOTE = "reference-port"
+
+
+def _has_composites(graph: Graph) -> bool:
+    return any(n.kind == "Subgraph" for n in graph.nodes)
+
+
+def _port_ids(graph: Graph) -> set[str]:
+    return set(graph.metadata.get(_PORT_NOTE, ()))
+
+
+def _flatten_composites(graph: Graph, mode: str) -> tuple[Graph, list[int]]:
+    """The flat graph (ports as identity nodes, listed in ``metadata[_PORT_NOTE]``) and each edge's delay."""
+    nodes, edges, delays, ports = [], [], [], []
+    _flatten_level(graph, mode, "", True, nodes, edges, delays, ports)
+    flat = Graph(nodes=tuple(nodes), edges=tuple(edges), metadata={_PORT_NOTE: ports})
+    return flat, delays
+
+
+def _flatten_level(graph, mode, prefix, timed, nodes, edges, delays, ports):
+    from snnir.ir import Scale
+
+    kinds = {n.id: n.kind for n in graph.nodes}
+    subgraphs = {n.id for n in graph.nodes if n.kind == "Subgraph"}
+    for n in graph.nodes:
+        if n.kind == "Subgraph":
+            _flatten_level(n.graph, mode, f"{prefix}{n.id}/", timed and not n.same_step, nodes, edges, delays, ports)
+        elif prefix and n.kind in ("Input", "Output"):
+            nodes.append(Scale(id=prefix + n.id, scale=1.0))
+            ports.append(prefix + n.id)
+        else:
+            nodes.append(n.model_copy(update={"id": prefix + n.id}))
+    for e in graph.edges:
+        straight = e.delay + (1 if e.feedback else 0)
+        at_port = kinds.get(e.src) == "Input" or kinds.get(e.dst) == "Output"
+        delays.append(straight if mode == "straight" or at_port or not timed else e.delay + 1)
+        src = f"{prefix}{e.src}/{e.src_port}" if e.src in subgraphs else prefix + e.src
+        dst = f"{prefix}{e.dst}/{e.dst_port}" if e.dst in subgraphs else prefix + e.dst
+        edges.append(Edge(src, dst, src_port="out" if e.src in subgraphs else e.src_port,
+                          dst_port="in" if e.dst in subgraphs else e.dst_port))

@@ -96,6 +96,9 @@ EXAMPLES = {
                                                                ("a", 1, None, [2.5])), direct_feedthrough=False)),
     "BatchNorm": lambda: _around(snnir.BatchNorm(id="n", weight=np.full(2, 2.0, np.float32), momentum=0.25),
                                  in_shape=(2, 3)),
+    "Subgraph": lambda: _around(snnir.Subgraph(id="n", same_step=True, composite="Compound", graph=snnir.Graph(
+        nodes=[snnir.Input(id="in", shape=(4,)), snnir.Linear(id="fc", weight=W, bias=np.ones(3, np.float32)),
+               snnir.Output(id="out")], edges=[snnir.Edge("in", "fc"), snnir.Edge("fc", "out")]))),
     "Concat": lambda: snnir.Graph(
         nodes=[snnir.Input(id="x", shape=(4,)), snnir.Concat(id="n", inputs=2), snnir.Output(id="y")],
         edges=[snnir.Edge("x", "n", dst_port="in0"), snnir.Edge("x", "n", dst_port="in1", delay=1),

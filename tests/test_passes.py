@@ -52,8 +52,8 @@ def test_pipeline_reports_a_crashing_pass():
 
 
 def test_compile_runs_the_mode_pipeline():
-    assert passes.pipeline_for("straight").names == ("mark-feedback",)
-    assert passes.pipeline_for("delayed").names == ("mark-feedback", "delay-all")
+    assert passes.pipeline_for("straight").names == ("expand", "mark-feedback")
+    assert passes.pipeline_for("delayed").names == ("delay-all", "expand", "mark-feedback")
     with pytest.raises(snnir.SnnirError, match="mode"):
         snnir.compile(recurrent_graph(), mode="sideways")
     with pytest.raises(snnir.SnnirError, match="strategy"):

@@ -20,6 +20,7 @@ ERROR_CODES = {
     "duplicate-id", "unknown-node", "unknown-port", "no-inputs", "no-outputs", "missing-input",
     "shape-mismatch", "unknown-shape", "bad-parameter", "mixed-dtypes", "algebraic-loop",
     "unreachable-node", "unreachable-output",
+    "reserved-id", "composite-ports",  # graphs with composites: tested in tests/test_composites.py
 }
 WARNING_CODES = {"unused-output", "dead-node"}
 

@@ -3,6 +3,7 @@
 from .arrays import FloatArray, IntArray
 from .edge import Edge
 from .graph import SCHEMA_VERSION, Graph, NodeNotFoundError
+from .kinds.composite import Subgraph  # after graph: a Subgraph holds a Graph
 from .kinds import IF, LI, LIF, CubaLIF, Delay, Flatten, Input, Linear, Output, Scale
 from .kinds import AvgPool1d, AvgPool2d, BatchNorm, Concat, Conv1d, Conv2d, Dropout, LayerNorm, MaxPool1d, MaxPool2d, SumPool1d, SumPool2d
 from .node import Node, ShapeProblem, kind_class, node_kinds, register_kind
@@ -13,5 +14,5 @@ __all__ = [
     "Surrogate", "SURROGATE_DEFAULTS", "FloatArray", "IntArray", "NodeNotFoundError",
     "Input", "Output", "Linear", "Scale", "Flatten", "Delay", "IF", "LI", "LIF", "CubaLIF",
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "SumPool1d", "SumPool2d", "LayerNorm",
-    "Concat", "Dropout", "BatchNorm",
+    "Concat", "Dropout", "BatchNorm", "Subgraph",
 ]

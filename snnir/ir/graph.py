@@ -124,6 +124,9 @@ class Graph(BaseModel, metaclass=_GraphMeta):
         target = FLOAT_DTYPES[name]
         nodes = []
         for n in self.nodes:
+            if n.kind == "Subgraph":  # a composite: cast its nested graph
+                nodes.append(n.replace(graph=n.graph.astype(dtype)))
+                continue
             changes = {p: v.astype(target) for p, v in n.params().items() if p in n.float_params()}
             nodes.append(n.replace(**changes) if changes else n)
         return self.replace(nodes=tuple(nodes))
