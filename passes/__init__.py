@@ -9,6 +9,7 @@ from .delay_all import DELAY_ALL, delay_all
 from .expand import EXPAND, expand
 from .lower import LoweringContext, lower, lowering_rules, register_lowering
 from . import lower_layers  # noqa: F401  (registers the stateless layer rules)
+from . import lower_neurons  # noqa: F401  (registers the neuron rules)
 from . import lower_custom  # noqa: F401  (registers the rule of user-written layers)
 from .mark_feedback import MARK_FEEDBACK, mark_feedback
 

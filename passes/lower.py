@@ -92,44 +92,6 @@ def _delay(node, ctx):
     return kernel, {"steps": "delay"}
 
 
-def _spiking_options(node) -> dict:
-    return dict(
-        shape=tuple(node.shape), reset=node.reset, spike_from=node.spike_from, reset_at=node.reset_at,
-        fire_at_threshold=node.fire_at_threshold, detach_reset=node.detach_reset,
-        surrogate=node.surrogate.as_static(),
-    )
-
-
-@register_lowering("LIF")
-def _lif(node, ctx):
-    kernel = K.LIFKernel(decay=ctx.array(node.decay), threshold=ctx.array(node.threshold),
-                         reset_value=ctx.array(node.reset_value), syn_decay=None,
-                         input_scale=node.input_scale, **_spiking_options(node))
-    return kernel, _same_names("decay", "threshold", "reset_value")
-
-
-@register_lowering("IF")
-def _if(node, ctx):
-    kernel = K.LIFKernel(decay=None, threshold=ctx.array(node.threshold), reset_value=ctx.array(node.reset_value),
-                         syn_decay=None, **_spiking_options(node))
-    return kernel, _same_names("threshold", "reset_value")
-
-
-@register_lowering("CubaLIF")
-def _cuba_lif(node, ctx):
-    kernel = K.LIFKernel(decay=ctx.array(node.mem_decay), threshold=ctx.array(node.threshold),
-                         reset_value=ctx.array(node.reset_value), syn_decay=ctx.array(node.syn_decay),
-                         input_scale=node.input_scale, **_spiking_options(node))
-    return kernel, {"mem_decay": "decay", "syn_decay": "syn_decay", "threshold": "threshold",
-                    "reset_value": "reset_value"}
-
-
-@register_lowering("LI")
-def _li(node, ctx):
-    return K.LIKernel(decay=ctx.array(node.decay), shape=tuple(node.shape), input_scale=node.input_scale), \
-        _same_names("decay")
-
-
 # ---------------------------------------------------------------------- the whole graph
 def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tuple[str, str], ...],
           strategy: str = "auto") -> Program:

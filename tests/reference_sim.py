@@ -212,16 +212,22 @@ def _port_shapes(graph: Graph) -> dict[Port, tuple[int, ...]]:
 def _output_shapes(node: Node, shape_in) -> dict[str, tuple[int, ...]]:
     if node.kind == "Input":
         return {"out": tuple(node.shape)}
-    if node.kind in ("LIF", "IF", "CubaLIF", "LI"):
-        return {p: tuple(node.shape) for p in ("out", "v", "i")}
+    if node.kind in _POPULATIONS:
+        return {p: tuple(node.shape) for p in node.OUTPUT_PORTS}
     if shape_in is None:
         return {}
+    if node.kind == "PopulationCode":
+        return {"out": (int(np.prod(shape_in)) // node.group_size,)}
     if node.kind == "Linear":
         return {"out": tuple(shape_in[:-1]) + (node.weight.shape[0],)}
     if node.kind == "Flatten":
         start, end = _flatten_axes(node, len(shape_in))
         return {"out": tuple(shape_in[:start]) + (int(np.prod(shape_in[start:end + 1])),) + tuple(shape_in[end + 1:])}
     return {"out": tuple(shape_in)}  # Scale, Delay, Output
+
+
+_POPULATIONS = ("LIF", "IF", "CubaLIF", "LI", "AdaptiveLIF", "ALIF", "SigmaDelta", "SRM", "SpikeCounter",
+                "ActivityRegularization")
 
 
 def _flatten_axes(node: Node, ndim: int) -> tuple[int, int]:
@@ -250,6 +256,10 @@ class _Sim:
 
     def param(self, name: str) -> np.ndarray:
         return np.asarray(getattr(self.node, name), dtype=self.dtype)
+
+    def decay(self, name: str) -> np.ndarray:
+        """A decay parameter, clipped to the node's decay_clamp when it has one."""
+        return _clip(self.param(name), getattr(self.node, "decay_clamp", None))
 
     def init(self, batch: int, shape_in) -> None:
         pass
@@ -333,79 +343,97 @@ class _DelaySim(_Sim):
 
 
 class _LISim(_Sim):
-    """v <- beta v + g x_t;  y_t = v  (g = 1, or 1 - beta with input_scale="one_minus_decay")."""
+    """v <- beta v + g x_t;  y_t = v  (g = 1, or 1 - beta with input_scale="one_minus_decay"; beta clipped
+    to decay_clamp when set)."""
 
     def init(self, batch, shape_in):
         self.state["v"] = np.zeros((batch, *self.node.shape), self.dtype)
 
     def update(self, inputs):
-        beta = self.param("decay")
+        beta = self.decay("decay")
         x = inputs.get("in", 0.0)
         self.state["v"] = beta * self.state["v"] + _gain(self.node, beta) * x
         return {"out": self.state["v"]}
 
 
-class _SpikingSim(_Sim):
-    """LIF, IF and CubaLIF spiking membranes (theta threshold, H the step, R the reset term):
-
-        H(z) = [z > 0], or [z >= 0] with fire_at_threshold
-        R(m, s) = theta s (subtract) | m s (zero) | (m - v_r) s (to_value) | 0 (none)
-        spike_from="post", reset_at="same":  u = beta v + g x;  s = H(u - theta);  v <- u - R(u, s)
-        spike_from="post", reset_at="next":  p = H(v - theta);  u = beta v + g x - R(beta v + g x, p);
-                                             s = H(u - theta);  v <- u
-        spike_from="pre":                    s = H(v - theta);  u = beta v + g x;  v <- u - R(u, s)
-
-    Ports: "out" = s, "v" = the stored membrane after the step. ``drive(x)`` gives g x (for CubaLIF: the
-    synaptic current, advanced one step)."""
-
-    def init(self, batch, shape_in):
-        self.state["v"] = np.zeros((batch, *self.node.shape), self.dtype)
-
-    def beta(self) -> np.ndarray:
-        return self.param("decay")
-
-    def drive(self, x) -> np.ndarray:
-        return _gain(self.node, self.beta()) * x
+class _FiringSim(_Sim):
+    """A node that fires: H(z) = [z > 0], or [z >= 0] with fire_at_threshold."""
 
     def heaviside(self, z):
         fire = z >= 0 if self.node.fire_at_threshold else z > 0
         return fire.astype(self.dtype)
 
     def reset_term(self, m, s):
-        mode = self.node.reset
-        if mode == "subtract":
-            return self.param("threshold") * s
-        if mode == "zero":
-            return m * s
-        if mode == "to_value":
-            return (m - self.param("reset_value")) * s
-        return np.zeros_like(m)
+        return _reset_term(self, m, s, self.param("threshold"))
+
+
+class _SpikingSim(_FiringSim):
+    """LIF, IF and CubaLIF spiking membranes (theta threshold, H the step, R the reset term, lam the leak):
+
+        H(z) = [z > 0], or [z >= 0] with fire_at_threshold
+        R(m, s) = theta s (subtract) | m s (zero) | (m - v_r) s (to_value) | v_r s (subtract_value) | 0 (none)
+        spike_from="post", reset_at="same":  u = beta v + g x - lam;  s = H(u - theta);  v <- u - R(u, s)
+        spike_from="post", reset_at="next":  p = H(v - theta);  u = beta v + g x - lam - R(beta v + g x - lam, p);
+                                             s = H(u - theta);  v <- u
+        spike_from="pre":                    s = H(v - theta);  u = beta v + g x - lam;  v <- u - R(u, s)
+        reset_before_leak:                   w = v - R(v, p) with p the spike of the stored v (s for "pre");
+                                             u = beta w + g x - lam;  s = H(u - theta) for "post";  v <- u
+
+    Ports: "out" = s, "v" = the stored membrane after the step. ``drive(x)`` gives g x (for CubaLIF: g
+    times the synaptic current the membrane reads, advancing the current one step). A spike that does not
+    depend on this step's input (spike_from="pre", or CubaLIF's current_lag) is emitted by ``early()``."""
+
+    def init(self, batch, shape_in):
+        self.state["v"] = np.zeros((batch, *self.node.shape), self.dtype)
+
+    def beta(self) -> np.ndarray:
+        return self.decay("decay")
+
+    def drive(self, x) -> np.ndarray:
+        return _gain(self.node, self.beta()) * x
+
+    def state_only(self) -> bool:
+        """Whether this step's spike is known before its input."""
+        return self.node.spike_from == "pre"
+
+    def membrane(self, v, drive):
+        """(the stored membrane after the step, the step's spike) for the membrane input ``drive``."""
+        node, theta = self.node, self.param("threshold")
+        if node.spike_from == "pre":
+            s = self.heaviside(v - theta)
+        w = v
+        if node.reset_before_leak:
+            p = s if node.spike_from == "pre" else self.heaviside(v - theta)
+            w = v - self.reset_term(v, p)
+        u = self.beta() * w + drive
+        if node.leak is not None:
+            u = u - self.param("leak")
+        if node.reset_at == "next" and not node.reset_before_leak:
+            u = u - self.reset_term(u, self.heaviside(v - theta))  # the spike of the last step
+        if node.spike_from == "post":
+            s = self.heaviside(u - theta)
+        if node.reset_at == "same" and not node.reset_before_leak:
+            u = u - self.reset_term(u, s)
+        return u, s
 
     def early(self):
-        if self.node.spike_from != "pre":
+        if not self.state_only():
             return {}
-        self.pre_spike = self.heaviside(self.state["v"] - self.param("threshold"))
-        return {"out": self.pre_spike}
+        self.early_spike = self.membrane(self.state["v"], self.lagged_drive())[1]
+        return {"out": self.early_spike}
+
+    def lagged_drive(self):
+        """The membrane input when it does not depend on this step's input (0 stands in for spike_from="pre",
+        whose spike never reads it)."""
+        return np.zeros_like(self.state["v"])
 
     def update(self, inputs):
-        theta = self.param("threshold")
         v = self.state["v"]
-        integrated = self.beta() * v + self.drive(inputs.get("in", np.zeros_like(v)))
-        ports = {}
-        if self.node.spike_from == "pre":
-            s = self.pre_spike
-            v_new = integrated - self.reset_term(integrated, s)
-        elif self.node.reset_at == "next":
-            previous = self.heaviside(v - theta)  # the spike of the last step, from the stored membrane
-            v_new = integrated - self.reset_term(integrated, previous)
-            s = self.heaviside(v_new - theta)
-            ports["out"] = s
-        else:
-            s = self.heaviside(integrated - theta)
-            v_new = integrated - self.reset_term(integrated, s)
-            ports["out"] = s
+        v_new, s = self.membrane(v, self.drive(inputs.get("in", np.zeros_like(v))))
         self.state["v"] = v_new
-        ports["v"] = v_new
+        ports = {"v": v_new}
+        if not self.state_only():
+            ports["out"] = s
         return ports | self.extra_ports()
 
     def extra_ports(self) -> dict[str, np.ndarray]:
@@ -427,23 +455,150 @@ class _IFSim(_SpikingSim):
 
 
 class _CubaLIFSim(_SpikingSim):
-    """CubaLIF: i <- alpha i + g_alpha x, then the LIF membrane with beta = mem_decay driven by g_beta i.
-    Port "i" = the current after the step."""
+    """CubaLIF: i <- alpha i + g_alpha x, then the LIF membrane with beta = mem_decay (1 when None) driven by
+    g_beta i (g_beta = 1 when mem_decay is None); with current_lag by g_beta times the current before this
+    step's update, so the spike is known from the state. Port "i" = the current after the step."""
 
     def init(self, batch, shape_in):
         super().init(batch, shape_in)
         self.state["i"] = np.zeros((batch, *self.node.shape), self.dtype)
 
     def beta(self):
-        return self.param("mem_decay")
+        return np.asarray(1.0, self.dtype) if self.node.mem_decay is None else self.decay("mem_decay")
+
+    def membrane_gain(self):
+        return 1.0 if self.node.mem_decay is None else _gain(self.node, self.beta())
+
+    def state_only(self):
+        return super().state_only() or self.node.current_lag
+
+    def lagged_drive(self):
+        return self.membrane_gain() * self.state["i"]
 
     def drive(self, x):
-        alpha = self.param("syn_decay")
-        self.state["i"] = alpha * self.state["i"] + _gain(self.node, alpha) * x
-        return _gain(self.node, self.beta()) * self.state["i"]
+        alpha = self.decay("syn_decay")
+        before = self.state["i"]
+        self.state["i"] = alpha * before + _gain(self.node, alpha) * x
+        return self.membrane_gain() * (before if self.node.current_lag else self.state["i"])
 
     def extra_ports(self):
         return {"i": self.state["i"]}
+
+
+class _AdaptiveLIFSim(_FiringSim):
+    """SNNAX's AdaptiveLIF (alpha = decay, beta_a = ada_decay, a = ada_coupling, b = ada_step, each clipped
+    to its clamp):  u = alpha v + g (x + A);  s = H(u - theta);  A <- (1 - beta_a) a u + beta_a A - b s;
+    v <- u - R(u, s).  Ports "out" = s, "v", "a" = A."""
+
+    def init(self, batch, shape_in):
+        self.state["v"] = np.zeros((batch, *self.node.shape), self.dtype)
+        self.state["a"] = np.zeros((batch, *self.node.shape), self.dtype)
+
+    def update(self, inputs):
+        node, theta = self.node, self.param("threshold")
+        alpha, beta_a = self.decay("decay"), self.decay("ada_decay")
+        a = _clip(self.param("ada_coupling"), node.coupling_clamp)
+        b = _clip(self.param("ada_step"), node.step_clamp)
+        x = inputs.get("in", np.zeros_like(self.state["v"]))
+        u = alpha * self.state["v"] + _gain(node, alpha) * (x + self.state["a"])
+        s = self.heaviside(u - theta)
+        self.state["a"] = (1 - beta_a) * a * u + beta_a * self.state["a"] - b * s
+        self.state["v"] = u - self.reset_term(u, s)
+        return {"out": s, "v": self.state["v"], "a": self.state["a"]}
+
+
+class _ALIFSim(_FiringSim):
+    """ALIF (beta = decay, gamma = adapt_decay, Theta = theta + T):
+        post:  u = beta v + g x;  s = H(u - Theta)        pre:  s = H(v - Theta);  u = beta v + g x
+        v <- u - R(u, s) with R = Theta s (subtract) | u s (zero) | 0 (none);  T <- gamma T + (1 - gamma) s
+    Ports "out" = s, "v", "t" = T."""
+
+    def init(self, batch, shape_in):
+        self.state["v"] = np.zeros((batch, *self.node.shape), self.dtype)
+        self.state["t"] = np.zeros((batch, *self.node.shape), self.dtype)
+
+    def state_only(self):
+        return self.node.spike_from == "pre"
+
+    def adapted(self):
+        return self.param("threshold") + self.state["t"]
+
+    def early(self):
+        if not self.state_only():
+            return {}
+        self.early_spike = self.heaviside(self.state["v"] - self.adapted())
+        return {"out": self.early_spike}
+
+    def update(self, inputs):
+        beta, gamma, theta = self.decay("decay"), self.decay("adapt_decay"), self.adapted()
+        x = inputs.get("in", np.zeros_like(self.state["v"]))
+        u = beta * self.state["v"] + _gain(self.node, beta) * x
+        s = self.early_spike if self.state_only() else self.heaviside(u - theta)
+        self.state["v"] = u - _reset_term(self, u, s, theta)
+        self.state["t"] = gamma * self.state["t"] + (1 - gamma) * s
+        ports = {"v": self.state["v"], "t": self.state["t"]}
+        return ports if self.state_only() else ports | {"out": s}
+
+
+class _SigmaDeltaSim(_FiringSim):
+    """SigmaDelta: sigma <- d_in sigma + x;  e = sigma - f;  m <- d_mem m + e;  s = H(m - theta);
+    f <- d_fb f + s.  Ports "out" = s, "v" = m."""
+
+    def init(self, batch, shape_in):
+        for name in ("sigma", "m", "f"):
+            self.state[name] = np.zeros((batch, *self.node.shape), self.dtype)
+
+    def update(self, inputs):
+        st = self.state
+        st["sigma"] = self.decay("in_decay") * st["sigma"] + inputs.get("in", 0.0)
+        error = st["sigma"] - st["f"]
+        st["m"] = self.decay("mem_decay") * st["m"] + error
+        s = self.heaviside(st["m"] - self.param("threshold"))
+        st["f"] = self.decay("fb_decay") * st["f"] + s
+        return {"out": s, "v": st["m"]}
+
+
+class _SRMSim(_FiringSim):
+    """SRM (gamma = r_decay, r = refractory clipped to refractory_clamp, s_prev the last step's spike):
+        rho <- gamma rho + r s_prev;  V = x - r rho;  s = H(V - theta).  Ports "out" = s, "v" = V."""
+
+    def init(self, batch, shape_in):
+        for name in ("rho", "s_prev"):
+            self.state[name] = np.zeros((batch, *self.node.shape), self.dtype)
+
+    def update(self, inputs):
+        r = _clip(self.param("refractory"), self.node.refractory_clamp)
+        self.state["rho"] = self.decay("r_decay") * self.state["rho"] + r * self.state["s_prev"]
+        v = inputs.get("in", 0.0) - r * self.state["rho"]
+        s = self.heaviside(v - self.param("threshold"))
+        self.state["s_prev"] = s
+        return {"out": s, "v": v}
+
+
+class _CounterSim(_Sim):
+    """SpikeCounter / ActivityRegularization: y_t = x_t;  count <- count + x_t (port "count")."""
+
+    def init(self, batch, shape_in):
+        self.state["count"] = np.zeros((batch, *self.node.shape), self.dtype)
+
+    def update(self, inputs):
+        x = inputs.get("in", np.zeros_like(self.state["count"]))
+        self.state["count"] = self.state["count"] + x
+        return {"out": x, "count": self.state["count"]}
+
+
+class _PopulationCodeSim(_Sim):
+    """y_t[b, j] = sum over k < C of the flattened sample x_t[b][j C + k]  (C = group_size)."""
+
+    def update(self, inputs):
+        x = inputs["in"]
+        flat = x.reshape(x.shape[0], -1)
+        C = self.node.group_size
+        y = np.zeros((x.shape[0], flat.shape[1] // C), self.dtype)
+        for j in range(y.shape[1]):
+            for k in range(C):
+                y[:, j] += flat[:, j * C + k]
+        return {"out": y}
 
 
 def _gain(node: Node, decay: np.ndarray) -> np.ndarray:
@@ -451,10 +606,31 @@ def _gain(node: Node, decay: np.ndarray) -> np.ndarray:
     return 1 - decay if node.input_scale == "one_minus_decay" else np.ones_like(decay)
 
 
+def _clip(value: np.ndarray, bounds) -> np.ndarray:
+    """value clipped to [lo, hi] (no clipping without bounds)."""
+    return value if bounds is None else np.clip(value, bounds[0], bounds[1])
+
+
+def _reset_term(sim: _Sim, m, s, theta):
+    """R(m, s) of the node's reset mode, with theta the threshold it subtracts."""
+    mode = sim.node.reset
+    if mode == "subtract":
+        return theta * s
+    if mode == "zero":
+        return m * s
+    if mode == "to_value":
+        return (m - sim.param("reset_value")) * s
+    if mode == "subtract_value":
+        return sim.param("reset_value") * s
+    return np.zeros_like(m)
+
+
 _SIMS: dict[str, type[_Sim]] = {
     "Input": _InputSim, "Output": _OutputSim, "Linear": _LinearSim, "Scale": _ScaleSim,
     "Flatten": _FlattenSim, "Delay": _DelaySim, "LI": _LISim, "LIF": _LIFSim, "IF": _IFSim,
-    "CubaLIF": _CubaLIFSim,
+    "CubaLIF": _CubaLIFSim, "AdaptiveLIF": _AdaptiveLIFSim, "ALIF": _ALIFSim, "SigmaDelta": _SigmaDeltaSim,
+    "SRM": _SRMSim, "SpikeCounter": _CounterSim, "ActivityRegularization": _CounterSim,
+    "PopulationCode": _PopulationCodeSim,
 }
 
 

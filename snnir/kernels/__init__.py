@@ -7,11 +7,14 @@ also expose ``output(state)``, the value they emit at a step before seeing its i
 
 from .base import Kernel
 from .layers import BatchNormKernel, ConcatKernel, ConvKernel, DropoutKernel, LayerNormKernel, PoolKernel
+from .adaptive import ALIFKernel, AdaptiveLIFKernel, SigmaDeltaKernel, SRMKernel
 from .neurons import LIFKernel, LIKernel
+from .readouts import CounterKernel, PopulationCodeKernel
 from .surrogates import SURROGATE_GRADIENTS, spike_function
 from .synapses import DelayKernel, FlattenKernel, LinearKernel, ScaleKernel
 
 __all__ = [
-    "Kernel", "LIFKernel", "LIKernel", "LinearKernel", "ScaleKernel", "FlattenKernel", "DelayKernel",
+    "Kernel", "LIFKernel", "LIKernel", "AdaptiveLIFKernel", "ALIFKernel", "SigmaDeltaKernel", "SRMKernel",
+    "CounterKernel", "PopulationCodeKernel", "LinearKernel", "ScaleKernel", "FlattenKernel", "DelayKernel",
     "spike_function", "SURROGATE_GRADIENTS", "ConvKernel", "PoolKernel", "LayerNormKernel", "ConcatKernel", "DropoutKernel", "BatchNormKernel",
 ]

@@ -11,8 +11,20 @@ import jax.numpy as jnp
 from .base import Kernel
 from .surrogates import spike_function
 
+Bounds = tuple[float, float] | None
 
-def _gain(decay: jax.Array | None, input_scale: str) -> Any:
+
+def clamp(value: jax.Array | None, bounds: Bounds) -> jax.Array | None:
+    """``value`` clipped to [lo, hi] in the forward pass; gradient 1 strictly inside, 0 elsewhere
+    (``lax.clamp``, as SNNAX clamps its decays)."""
+    if value is None or bounds is None:
+        return value
+    lo, hi = bounds
+    return jax.lax.clamp(jnp.asarray(lo, value.dtype), value, jnp.asarray(hi, value.dtype))
+
+
+def gain(decay: jax.Array | None, input_scale: str) -> Any:
+    """The input gain g: 1, or 1 − decay with ``input_scale="one_minus_decay"`` (1 without a decay)."""
     return 1.0 - decay if (decay is not None and input_scale == "one_minus_decay") else 1.0
 
 
@@ -20,16 +32,46 @@ def _leak(decay: jax.Array | None, v: jax.Array) -> jax.Array:
     return v if decay is None else decay * v
 
 
-class LIFKernel(Kernel):
+def reset_term(mode: str, m: jax.Array, s: jax.Array, threshold: jax.Array, reset_value: jax.Array | None,
+               detach: bool) -> Any:
+    """R(m, s): θ·s (subtract), m·s (zero), (m − v_r)·s (to_value), v_r·s (subtract_value), 0 (none);
+    sg(R) when ``detach``."""
+    if mode == "subtract":
+        r = threshold * s
+    elif mode == "zero":
+        r = m * s
+    elif mode == "to_value":
+        r = (m - reset_value) * s
+    elif mode == "subtract_value":
+        r = reset_value * s
+    else:
+        return 0.0
+    return jax.lax.stop_gradient(r) if detach else r
+
+
+SUPERSPIKE = ("superspike", (("beta", 10.0),))
+
+
+class Spiker(Kernel):
+    """Shared by the spiking kernels, which declare the static fields ``surrogate`` and
+    ``fire_at_threshold``: the spike function H with the node's surrogate gradient."""
+
+    def spike(self, z: jax.Array) -> jax.Array:
+        name, params = self.surrogate
+        return spike_function(name, params, self.fire_at_threshold)(z)
+
+
+class LIFKernel(Spiker):
     """The spiking family: IF (decay None), LIF, and CubaLIF (syn_decay set: a leaky current stage).
 
-    One step, with the options' meanings from the IR docs:
-        [cuba]  i ← α·i + g_α·x;  x ← i
-        pre:    s = H(v − θ)
-        u = β·v + g·x
-        next:   u ← u − R(u, H(v − θ))
-        post:   s = H(u − θ)
-        same:   u ← u − R(u, s)
+    One step, with the options' meanings from the IR docs (clamped decays, λ = leak or 0):
+        [cuba]  i' = α·i + g_α·x;  drive = i (current_lag) or i';  i ← i'     [else drive = x]
+        pre:                 s = H(v − θ)
+        reset_before_leak:   v ← v − R(v, s if pre else H(v − θ))
+        u = β·v + g·drive − λ
+        next (not before):   u ← u − R(u, H(v_stored − θ))
+        post:                s = H(u − θ)
+        same (not before):   u ← u − R(u, s)
         v ← u;  y = s
     """
 
@@ -37,66 +79,75 @@ class LIFKernel(Kernel):
     threshold: jax.Array
     reset_value: jax.Array | None
     syn_decay: jax.Array | None
-    shape: tuple[int, ...] = eqx.field(static=True)
+    leak: jax.Array | None = None
+    shape: tuple[int, ...] = eqx.field(static=True, default=())
     reset: str = eqx.field(static=True, default="subtract")
     spike_from: str = eqx.field(static=True, default="post")
     reset_at: str = eqx.field(static=True, default="same")
+    reset_before_leak: bool = eqx.field(static=True, default=False)
+    current_lag: bool = eqx.field(static=True, default=False)
     input_scale: str = eqx.field(static=True, default="one")
-    fire_at_threshold: bool = eqx.field(static=True, default=False)
     detach_reset: bool = eqx.field(static=True, default=True)
-    surrogate: tuple = eqx.field(static=True, default=("superspike", (("beta", 10.0),)))
+    decay_clamp: Bounds = eqx.field(static=True, default=None)
+    fire_at_threshold: bool = eqx.field(static=True, default=False)
+    surrogate: tuple = eqx.field(static=True, default=SUPERSPIKE)
 
     def init_state(self, batch_shape, dtype):
         zeros = jnp.zeros(tuple(batch_shape) + self.shape, dtype)
         return {"v": zeros} if self.syn_decay is None else {"v": zeros, "i": zeros}
 
-    def _spike(self, z: jax.Array) -> jax.Array:
-        name, params = self.surrogate
-        return spike_function(name, params, self.fire_at_threshold)(z)
+    def _reset(self, m: jax.Array, s: jax.Array) -> Any:
+        return reset_term(self.reset, m, s, self.threshold, self.reset_value, self.detach_reset)
 
-    def _reset_term(self, m: jax.Array, s: jax.Array) -> Any:
-        if self.reset == "subtract":
-            r = self.threshold * s
-        elif self.reset == "zero":
-            r = m * s
-        elif self.reset == "to_value":
-            r = (m - self.reset_value) * s
-        else:
-            return 0.0
-        return jax.lax.stop_gradient(r) if self.detach_reset else r
+    def _membrane(self, v: jax.Array, drive: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """The membrane after the step and the step's spike, for the membrane input ``drive``."""
+        beta = clamp(self.decay, self.decay_clamp)
+        stored = v
+        if self.spike_from == "pre":
+            s = self.spike(v - self.threshold)
+        if self.reset_before_leak:
+            p = s if self.spike_from == "pre" else self.spike(v - self.threshold)
+            v = v - self._reset(v, p)
+        u = _leak(beta, v) + gain(beta, self.input_scale) * drive
+        if self.leak is not None:
+            u = u - self.leak
+        if self.reset_at == "next" and not self.reset_before_leak:
+            u = u - self._reset(u, self.spike(stored - self.threshold))
+        if self.spike_from == "post":
+            s = self.spike(u - self.threshold)
+        if self.reset_at == "same" and not self.reset_before_leak:
+            u = u - self._reset(u, s)
+        return u, s
 
     def output(self, state):
-        return self._spike(state["v"] - self.threshold)
+        if self.spike_from == "pre":
+            return self.spike(state["v"] - self.threshold)
+        return self._membrane(state["v"], state["i"])[1]  # current_lag: the step reads the state only
 
     def step(self, state, x, key=None):
         new_state = {}
+        drive = x
         if self.syn_decay is not None:
-            x = self.syn_decay * state["i"] + _gain(self.syn_decay, self.input_scale) * x
-            new_state["i"] = x
-        v = state["v"]
-        if self.spike_from == "pre":
-            s = self._spike(v - self.threshold)
-        u = _leak(self.decay, v) + _gain(self.decay, self.input_scale) * x
-        if self.reset_at == "next":
-            u = u - self._reset_term(u, self._spike(v - self.threshold))
-        if self.spike_from == "post":
-            s = self._spike(u - self.threshold)
-        if self.reset_at == "same":
-            u = u - self._reset_term(u, s)
-        new_state["v"] = u
+            alpha = clamp(self.syn_decay, self.decay_clamp)
+            current = alpha * state["i"] + gain(alpha, self.input_scale) * x
+            drive = state["i"] if self.current_lag else current
+            new_state["i"] = current
+        new_state["v"], s = self._membrane(state["v"], drive)
         return new_state, s
 
 
 class LIKernel(Kernel):
-    """Leaky integrator: v ← β·v + g·x;  y = v."""
+    """Leaky integrator: v ← β·v + g·x;  y = v (β clamped by ``decay_clamp`` when set)."""
 
     decay: jax.Array
     shape: tuple[int, ...] = eqx.field(static=True)
     input_scale: str = eqx.field(static=True, default="one")
+    decay_clamp: Bounds = eqx.field(static=True, default=None)
 
     def init_state(self, batch_shape, dtype):
         return {"v": jnp.zeros(tuple(batch_shape) + self.shape, dtype)}
 
     def step(self, state, x, key=None):
-        v = self.decay * state["v"] + _gain(self.decay, self.input_scale) * x
+        beta = clamp(self.decay, self.decay_clamp)
+        v = beta * state["v"] + gain(beta, self.input_scale) * x
         return {"v": v}, v
