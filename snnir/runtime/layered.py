@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from .plan import history_var
+from .scan import time_scan
 from .program import CLOCK, Program, _batch_rank, _freeze
 
 
@@ -95,7 +96,7 @@ def run_layered(prog: Program, state, inputs, key, lengths, trace_nodes, state_v
                                 if not var.endswith("_history")})
                 return {**kept, CLOCK: new[CLOCK]}, out
 
-            final, outs = jax.lax.scan(body, carry, external, length=steps)
+            final, outs = time_scan(body, carry, external, steps, prog.checkpoint_every)
             for key_, value in outs.items():
                 if key_[1].startswith(":"):
                     state_traces[f"{key_[0]}{key_[1]}"] = value

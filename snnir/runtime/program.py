@@ -10,6 +10,7 @@ were delayed by a pass):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import zlib
 from typing import Any, Mapping
@@ -24,6 +25,7 @@ from ..ir import Graph
 from ..ir.arrays import FLOAT_DTYPES
 from ..kernels import Kernel
 from .plan import NodePlan, history_var
+from .scan import time_scan
 
 CLOCK = "@clock"  # state entry holding the absolute step counter (ids never contain "@")
 
@@ -49,6 +51,8 @@ class Program(eqx.Module):
     strategy: str = eqx.field(static=True, default="fused-scan")
     # ("map" | "scan", node ids): the layered strategy's stages, in dependency order
     stages: tuple[tuple[str, tuple[str, ...]], ...] = eqx.field(static=True, default=())
+    # scan segments of this many steps, each recomputed in the backward pass (None: store every step)
+    checkpoint_every: int | None = eqx.field(static=True, default=None)
 
     # ------------------------------------------------------------------ structure
     @property
@@ -114,6 +118,14 @@ class Program(eqx.Module):
         self._check_state(state, batch)
         lengths = self._check_lengths(lengths, batch)
         return self._runner(self, state, inputs, key, lengths, None, False)[:2]
+
+    def checkpointed(self, every: int | None) -> "Program":
+        """This program with its time loop cut into segments of ``every`` steps that the backward pass
+        recomputes instead of storing (memory ~ T/every + every instead of T; same results). ``None``
+        turns it off. About sqrt(T) is a good choice for long sequences."""
+        if every is not None and (not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1):
+            raise ProgramInputError(f"checkpoint segment length must be a positive int or None, got {every!r}")
+        return dataclasses.replace(self, checkpoint_every=None if every is None else int(every))
 
     @property
     def _runner(self):
@@ -354,7 +366,8 @@ def _run(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
             record = {k: zero(v) if not k.count(":") else v for k, v in record.items()}
         return new, (ys, record)
 
-    state, (ys, record) = jax.lax.scan(body, state, inputs)
+    steps = next(iter(inputs.values())).shape[0]
+    state, (ys, record) = time_scan(body, state, inputs, steps, prog.checkpoint_every)
     return state, ys, record
 
 
