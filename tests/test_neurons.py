@@ -6,7 +6,8 @@ peer's own form (SNNAX's state lists such as [U, I, S] with the reset first in L
 peers' notes, not from snnir. All branches live in one graph (one input per branch, so each gets input
 that makes it spike often), compiled once per mode in float64:
 
-* straight mode: every branch's Output equals its peer function (and so does the reference simulator);
+* straight mode: every branch's Output equals its peer function, in both strategies (and so does the
+  reference simulator);
 * delayed mode: the program equals the reference simulator (which implements the timing on its own).
 
 Per-neuron parameter arrays are used throughout, including decays outside the clamp range (clipped in
@@ -383,6 +384,10 @@ def _results():
             ref = simulate_ports(graph, xs, mode=mode)
             out[f"ref_{mode}"] = {b: ref[(b, "out")] for b in BRANCHES}
             out[f"feedback_{mode}"] = prog.feedback_edges
+        # the graph holds Linears, so "auto" runs the layered strategy; the fused scan must agree
+        prog = snnir.compile(graph, strategy="fused-scan")
+        _, ys = prog(prog.init_state((B,)), {k: jnp.asarray(v) for k, v in xs.items()})
+        out["fused"] = {k: np.asarray(v) for k, v in ys.items()}
     return out
 
 
@@ -394,6 +399,7 @@ def test_straight_mode_reproduces_the_peer(name):
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(ref, expected, rtol=1e-12, atol=1e-12)  # the reference simulator agrees
+    np.testing.assert_allclose(res["fused"][name], expected, rtol=1e-12, atol=1e-12)
     if branch.spiking:  # the comparison means something only if the neurons spike often, and not always
         assert 0.1 < expected.mean() < 0.9, expected.mean()
         assert expected.any(axis=(0, 1)).all(), "every neuron spikes at least once"
@@ -625,3 +631,20 @@ def test_counters_are_sinks_and_expose_their_count():
     np.testing.assert_array_equal(np.asarray(traces["sc"]), spikes)  # the output passes the input through
     ref = simulate_ports(graph, {"x": xs})
     np.testing.assert_allclose(np.asarray(traces["threshold"]), ref[("alif", "t")], rtol=1e-6)
+
+
+def test_builder_makes_every_neuron_kind_in_its_dtype():
+    b = snnir.GraphBuilder(dtype="float64")
+    x = b.input("x", 4)
+    c = b.cuba_lif(x, syn_decay=0.5, mem_decay=None, current_lag=True, leak=0.125, input_scale="one_minus_decay")
+    nodes = [c, b.adaptive_lif(x, decay=0.5, ada_step=[1.0, 0.5, 0.25, 0.0]), b.alif(x, decay=0.5, adapt_decay=0.75),
+             b.sigma_delta(x, in_decay=1.0, mem_decay=0.5, fb_decay=0.5), b.srm(x, r_decay=0.5, refractory=0.5)]
+    b.spike_counter(c, id="count")
+    b.activity_regularization(nodes[1])
+    for i, n in enumerate(nodes):
+        b.output(b.population_code(n, 2), id=f"y{i}")
+    graph = b.build()
+    assert graph.node("count").shape == (4,) and graph.node("popcode1").group_size == 2
+    assert graph.node(c).mem_decay is None and graph.node(c).leak.dtype == np.float64
+    assert graph.node(nodes[1]).ada_step.dtype == np.float64
+    assert not [d for d in snnir.check(graph) if d.severity == "error"]

@@ -24,6 +24,7 @@ from .arrays import FLOAT_DTYPES
 from .edge import Edge
 from .graph import Graph
 from .kinds import IF, LI, LIF, CubaLIF, Delay, Flatten, Input, Linear, Output, Scale
+from .kinds import ALIF, SRM, ActivityRegularization, AdaptiveLIF, PopulationCode, SigmaDelta, SpikeCounter
 from .node import Node, ShapeProblem
 
 
@@ -101,13 +102,35 @@ class GraphBuilder:
         return self._population(LI, "li", src, id, decay=self._array(decay), **fields)
 
     def cuba_lif(self, src: str, *, syn_decay: Any, mem_decay: Any, id: str | None = None, **fields: Any) -> str:  # noqa: A002
-        return self._population(CubaLIF, "cubalif", src, id, syn_decay=self._array(syn_decay),
-                                mem_decay=self._array(mem_decay), **fields)
+        return self._population(CubaLIF, "cubalif", src, id, syn_decay=syn_decay, mem_decay=mem_decay, **fields)
+
+    def adaptive_lif(self, src: str, *, decay: Any, id: str | None = None, **fields: Any) -> str:  # noqa: A002
+        return self._population(AdaptiveLIF, "adaptivelif", src, id, decay=decay, **fields)
+
+    def alif(self, src: str, *, decay: Any, adapt_decay: Any, id: str | None = None, **fields: Any) -> str:  # noqa: A002
+        return self._population(ALIF, "alif", src, id, decay=decay, adapt_decay=adapt_decay, **fields)
+
+    def sigma_delta(self, src: str, *, in_decay: Any, mem_decay: Any, fb_decay: Any, id: str | None = None,  # noqa: A002
+                    **fields: Any) -> str:
+        return self._population(SigmaDelta, "sigmadelta", src, id, in_decay=in_decay, mem_decay=mem_decay,
+                                fb_decay=fb_decay, **fields)
+
+    def srm(self, src: str, *, id: str | None = None, **fields: Any) -> str:  # noqa: A002
+        return self._population(SRM, "srm", src, id, **fields)
+
+    def spike_counter(self, src: str, *, id: str | None = None) -> str:  # noqa: A002
+        return self._population(SpikeCounter, "counter", src, id)
+
+    def activity_regularization(self, src: str, *, id: str | None = None) -> str:  # noqa: A002
+        return self._population(ActivityRegularization, "actreg", src, id)
+
+    def population_code(self, src: str, group_size: int, *, id: str | None = None) -> str:  # noqa: A002
+        return self.add(PopulationCode(id=id or self._auto_id("popcode"), group_size=group_size), src)
 
     # ------------------------------------------------------------------ helpers
     def _population(self, cls, prefix, src, id, **fields):  # noqa: A002
         fields.setdefault("shape", self.shape_of(src))
-        for name in ("threshold", "reset_value"):
+        for name in cls.float_params():  # every array parameter in the builder's dtype
             if name in fields and fields[name] is not None:
                 fields[name] = self._array(fields[name])
         return self.add(cls(id=id or self._auto_id(prefix), **fields), src)
