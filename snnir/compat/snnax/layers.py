@@ -1,0 +1,361 @@
+"""SNNAX's layers (``snnax.snn.layers``) over snnir's node kinds.
+
+Each class keeps SNNAX's constructor and fields (its arrays are the trainable leaves) and knows the snnir
+node and options that reproduce it (docs/neurons.md has the table and the equations):
+
+- every SNNAX neuron spikes with H(0) = 1, detaches the reset (``stop_reset_grad=True``) and clamps each
+  decay to [0.5, 1] in the forward pass (gradient 0 outside);
+- ``decay_constants`` is a sequence (``[0.9]``) or an array (k, *shape) for per-neuron values; index 0 is
+  the membrane's decay, index 1 the synaptic current's (LIF, IAF use their own order: see each class);
+- ``reset_val`` means what it means in SNNAX for each class (reset *to* it in LIF, subtract it in IAF,
+  SimpleIAF, LIFSoftReset, AdaptiveLIF, subtract softplus(reset_val) in SimpleLIF).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .functional import SpikeFn, superspike_surrogate
+from .pieces import Piece, SnnaxCompatError, concrete, kind, single
+
+SNNAX_CLAMP = (0.5, 1.0)
+
+
+def _array(value: Any, shape: Optional[Sequence[int]] = None) -> jax.Array:
+    """SNNAX's ``init_parameters``: the value as a float32 array, expanded to (k, *shape) when given."""
+    arr = jnp.asarray(value, jnp.float32)
+    if shape is not None and arr.ndim == 1:
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        arr = jnp.broadcast_to(arr.reshape((-1,) + (1,) * len(shape)), (arr.shape[0],) + shape)
+    return arr
+
+
+def _scalar_or_array(value: Any) -> Any:
+    return value if isinstance(value, (jax.Array, np.ndarray)) else float(value)
+
+
+def _check_init_fn(init_fn: Any, name: str) -> None:
+    if init_fn is not None:
+        raise SnnaxCompatError(
+            f"{name}(init_fn=...) sets a custom initial membrane; snnir neurons start from zero"
+            "\n  hint: drop init_fn, or write the layer as a custom StatefulLayer (docs/custom-layers.md)")
+
+
+class SnnaxLayer(eqx.Module):
+    """Base of the built-in SNNAX layers: ``to_piece(name, in_shape)`` gives their IR."""
+
+    def to_piece(self, name: str, in_shape: tuple[int, ...]) -> Piece:
+        raise NotImplementedError
+
+    def out_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return in_shape
+
+
+class _Neuron(SnnaxLayer):
+    """Shared SNNAX spiking options."""
+
+    spike_fn: SpikeFn = eqx.field(static=True)
+    threshold: Any
+    stop_reset_grad: bool = eqx.field(static=True)
+    reset_val: Any
+
+    def _spiking(self) -> dict:
+        return dict(threshold=concrete(self.threshold), fire_at_threshold=True,
+                    detach_reset=self.stop_reset_grad, surrogate=self.spike_fn.surrogate)
+
+    def _live(self, **extra) -> dict:
+        return {"threshold": self.threshold, **extra}
+
+
+def _neuron_init(self, spike_fn, threshold, stop_reset_grad, reset_val, init_fn, name):
+    _check_init_fn(init_fn, name)
+    self.spike_fn = spike_fn if spike_fn is not None else superspike_surrogate(10.0)
+    if not isinstance(self.spike_fn, SpikeFn):
+        raise SnnaxCompatError(f"{name}: spike_fn must come from snnir.compat.snnax.functional "
+                               "(superspike_surrogate, piecewise_surrogate, sigmoid_surrogate)")
+    self.threshold = _scalar_or_array(threshold)
+    self.stop_reset_grad = bool(stop_reset_grad)
+    self.reset_val = None if reset_val is None else _scalar_or_array(reset_val)
+
+
+def _subtracting(reset_val: Any) -> dict:
+    """SNNAX's reset_val in SimpleIAF, IAF, AdaptiveLIF: None resets to zero, else subtract reset_val·S."""
+    if reset_val is None:
+        return dict(reset="zero")
+    return dict(reset="subtract_value", reset_value=concrete(reset_val))
+
+
+class SimpleIAF(_Neuron):
+    """SNNAX SimpleIAF: U' = U − leak + x_t; S = H(U' − θ); U = U' − sg(R), R = U'·S (reset_val None)
+    or reset_val·S. snnir: IF with leak, reset "zero"/"subtract_value"."""
+
+    leak: jax.Array
+
+    def __init__(self, spike_fn=None, leak=0.0, threshold=1.0, stop_reset_grad=True, reset_val=None,
+                 init_fn=None, shape=None, key=None):
+        _neuron_init(self, spike_fn, threshold, stop_reset_grad, reset_val, init_fn, "SimpleIAF")
+        self.leak = jnp.asarray(leak, jnp.float32)
+
+    def to_piece(self, name, in_shape):
+        node = kind("IF")(id=name, shape=in_shape, leak=concrete(self.leak), trainable=("leak",),
+                          **self._spiking(), **_subtracting(self.reset_val))
+        return single(node, self._live(leak=self.leak, reset_value=self.reset_val))
+
+
+class IAF(_Neuron):
+    """SNNAX IAF: U' = U − leak + I_{t−1}; I_t = β·I + (1 − β)·x_t (β = clamp(dc[0], .5, 1));
+    S = H(U' − θ); U = U' − sg(R) as SimpleIAF. snnir: CubaLIF without membrane decay, with
+    current_lag, input_scale "one_minus_decay" (on the current), leak."""
+
+    decay_constants: jax.Array
+    leak: jax.Array
+
+    def __init__(self, decay_constants, spike_fn=None, leak=0.0, threshold=1.0, stop_reset_grad=True,
+                 reset_val=None, init_fn=None, shape=None, key=None):
+        _neuron_init(self, spike_fn, threshold, stop_reset_grad, reset_val, init_fn, "IAF")
+        self.decay_constants = _array(decay_constants, shape)
+        self.leak = jnp.asarray(leak, jnp.float32)
+
+    def to_piece(self, name, in_shape):
+        node = kind("CubaLIF")(id=name, shape=in_shape, syn_decay=concrete(self.decay_constants[0]),
+                               mem_decay=None, current_lag=True, input_scale="one_minus_decay",
+                               decay_clamp=SNNAX_CLAMP, leak=concrete(self.leak), trainable=("syn_decay", "leak"),
+                               **self._spiking(), **_subtracting(self.reset_val))
+        return single(node, self._live(syn_decay=self.decay_constants[0], leak=self.leak,
+                                       reset_value=self.reset_val))
+
+
+class SimpleLI(SnnaxLayer):
+    """SNNAX SimpleLI: U_t = α·U + (1 − α)·x_t, α = clamp(dc[0], .5, 1); output U_t. snnir: LI."""
+
+    decay_constants: jax.Array
+
+    def __init__(self, decay_constants, init_fn=None, shape=None, key=None):
+        _check_init_fn(init_fn, "SimpleLI")
+        self.decay_constants = _array(decay_constants, shape)
+
+    def to_piece(self, name, in_shape):
+        node = kind("LI")(id=name, shape=in_shape, decay=concrete(self.decay_constants[0]),
+                          input_scale="one_minus_decay", decay_clamp=SNNAX_CLAMP)
+        return single(node, {"decay": self.decay_constants[0]})
+
+
+LI = SimpleLI  # the older SNNAX name
+
+
+class SimpleLIF(_Neuron):
+    """SNNAX SimpleLIF: U' = α·U + (1 − α)·x_t; S = H(U' − θ); U = U' − sg(R), R = U'·S (reset_val
+    None) or softplus(reset_val)·S. snnir: LIF, input_scale "one_minus_decay"."""
+
+    decay_constants: jax.Array
+
+    def __init__(self, decay_constants, spike_fn=None, threshold=1.0, stop_reset_grad=True, reset_val=None,
+                 init_fn=None, shape=None, key=None):
+        _neuron_init(self, spike_fn, threshold, stop_reset_grad, reset_val, init_fn, "SimpleLIF")
+        self.decay_constants = _array(decay_constants, shape)
+
+    def _reset_amount(self):
+        return None if self.reset_val is None else jax.nn.softplus(jnp.asarray(self.reset_val, jnp.float32))
+
+    def to_piece(self, name, in_shape):
+        node = kind("LIF")(id=name, shape=in_shape, decay=concrete(self.decay_constants[0]),
+                           input_scale="one_minus_decay", decay_clamp=SNNAX_CLAMP, **self._spiking(),
+                           **_subtracting(self._reset_amount()))
+        return single(node, self._live(decay=self.decay_constants[0], reset_value=self._reset_amount()))
+
+
+class LIF(_Neuron):
+    """SNNAX LIF (reset first, with the previous spike): U'' = U − sg(R), R = U·S_{t−1} (reset_val None)
+    or (U − reset_val)·S_{t−1}; U_t = α·U'' + (1 − α)·I_{t−1}; I_t = β·I + (1 − β)·x_t;
+    S_t = H(U_t − θ), with α = clamp(dc[0]), β = clamp(dc[1]). snnir: CubaLIF with current_lag,
+    reset_at "next", reset_before_leak, input_scale "one_minus_decay"."""
+
+    decay_constants: jax.Array
+
+    def __init__(self, decay_constants, spike_fn=None, threshold=1.0, stop_reset_grad=True, reset_val=None,
+                 init_fn=None, shape=None, key=None):
+        _neuron_init(self, spike_fn, threshold, stop_reset_grad, reset_val, init_fn, type(self).__name__)
+        self.decay_constants = _array(decay_constants, shape)
+        if self.decay_constants.shape[:1] != (2,):
+            raise SnnaxCompatError(f"{type(self).__name__} needs two decay constants [α (membrane), β (current)], "
+                                   f"got shape {self.decay_constants.shape}")
+
+    def _reset(self) -> tuple[dict, Any]:
+        if self.reset_val is None:
+            return dict(reset="zero"), None
+        return dict(reset="to_value", reset_value=concrete(self.reset_val)), self.reset_val
+
+    def to_piece(self, name, in_shape):
+        reset, live_reset = self._reset()
+        node = kind("CubaLIF")(id=name, shape=in_shape, mem_decay=concrete(self.decay_constants[0]),
+                               syn_decay=concrete(self.decay_constants[1]), current_lag=True, reset_at="next",
+                               reset_before_leak=True, input_scale="one_minus_decay", decay_clamp=SNNAX_CLAMP,
+                               **self._spiking(), **reset)
+        return single(node, self._live(mem_decay=self.decay_constants[0], syn_decay=self.decay_constants[1],
+                                       reset_value=live_reset))
+
+
+class LIFSoftReset(LIF):
+    """SNNAX LIFSoftReset: as LIF, but subtractive: R = S_{t−1} (reset_val None) or reset_val·S_{t−1}."""
+
+    def _reset(self):
+        amount = 1.0 if self.reset_val is None else self.reset_val
+        return dict(reset="subtract_value", reset_value=concrete(amount)), (
+            None if self.reset_val is None else self.reset_val)
+
+
+class AdaptiveLIF(_Neuron):
+    """SNNAX AdaptiveLIF: U' = α·U + (1 − α)·(x_t + A); S = H(U' − θ);
+    A_t = (1 − β_a)·a·U' + β_a·A − b·sg(S); U = U' − sg(R) (R = U'·S, or reset_val·S), with
+    α, β_a clamped to [.5, 1], a = ada_coupling_var clamped to [−1, 1], b = ada_step_val to [0, 2]."""
+
+    decay_constants: jax.Array
+    ada_decay_constant: jax.Array
+    ada_step_val: jax.Array
+    ada_coupling_var: jax.Array
+
+    def __init__(self, decay_constants, ada_decay_constant=(0.8,), ada_step_val=(1.0,), ada_coupling_var=(0.5,),
+                 spike_fn=None, threshold=1.0, stop_reset_grad=True, reset_val=None, init_fn=None, shape=None,
+                 key=None):
+        _neuron_init(self, spike_fn, threshold, stop_reset_grad, reset_val, init_fn, "AdaptiveLIF")
+        self.decay_constants = _array(decay_constants, shape)
+        self.ada_decay_constant = _array(ada_decay_constant, shape)
+        self.ada_step_val = _array(ada_step_val, shape)
+        self.ada_coupling_var = _array(ada_coupling_var, shape)
+
+    def to_piece(self, name, in_shape):
+        live = dict(decay=self.decay_constants[0], ada_decay=self.ada_decay_constant[0],
+                    ada_step=self.ada_step_val[0], ada_coupling=self.ada_coupling_var[0])
+        node = kind("AdaptiveLIF")(id=name, shape=in_shape, **{k: concrete(v) for k, v in live.items()},
+                                   input_scale="one_minus_decay", decay_clamp=SNNAX_CLAMP,
+                                   coupling_clamp=(-1.0, 1.0), step_clamp=(0.0, 2.0),
+                                   **self._spiking(), **_subtracting(self.reset_val))
+        return single(node, self._live(reset_value=self.reset_val, **live))
+
+
+class SigmaDelta(SnnaxLayer):
+    """SNNAX SigmaDelta: σ_t = d_in·σ + x_t; e_t = σ_t − f_{t−1}; m_t = d_mem·m + e_t; S_t = H(m_t − θ);
+    f_t = d_fb·f + S_t (no clamp, no reset). ``decay_constants`` = [d_in, d_mem, d_fb]."""
+
+    decay_constants: jax.Array
+    threshold: Any
+    spike_fn: SpikeFn = eqx.field(static=True)
+
+    def __init__(self, decay_constants=(1.0, 0.0, 1.0), threshold=1.0, spike_fn=None, init_fn=None, shape=None,
+                 key=None):
+        _check_init_fn(init_fn, "SigmaDelta")
+        self.decay_constants = _array(decay_constants, shape)
+        self.threshold = _scalar_or_array(threshold)
+        self.spike_fn = spike_fn if spike_fn is not None else superspike_surrogate(10.0)
+
+    def to_piece(self, name, in_shape):
+        live = dict(in_decay=self.decay_constants[0], mem_decay=self.decay_constants[1],
+                    fb_decay=self.decay_constants[2])
+        node = kind("SigmaDelta")(id=name, shape=in_shape, **{k: concrete(v) for k, v in live.items()},
+                                  threshold=concrete(self.threshold), fire_at_threshold=True,
+                                  surrogate=self.spike_fn.surrogate)
+        return single(node, {"threshold": self.threshold, **live})
+
+
+class SpikeCounter(SnnaxLayer):
+    """SNNAX SpikeCounter: passes its input on and counts it (port "count")."""
+
+    def __init__(self, shape=None):
+        pass
+
+    def to_piece(self, name, in_shape):
+        return single(kind("SpikeCounter")(id=name, shape=in_shape))
+
+
+class Flatten(SnnaxLayer):
+    """SNNAX Flatten: the whole sample to one axis."""
+
+    def to_piece(self, name, in_shape):
+        return single(kind("Flatten")(id=name, start_dim=0, end_dim=-1), stateless=True)
+
+    def out_shape(self, in_shape):
+        return (int(np.prod(in_shape)),)
+
+
+class _SpikingMaxPool(SnnaxLayer):
+    kernel_size: Any = eqx.field(static=True)
+    stride: Any = eqx.field(static=True)
+    padding: Any = eqx.field(static=True)
+    threshold: Any
+    spike_fn: SpikeFn = eqx.field(static=True)
+    NDIM = 0
+
+    def __init__(self, kernel_size, stride=1, padding=0, use_ceil=False, threshold=1.0, spike_fn=None):
+        if use_ceil:
+            raise SnnaxCompatError("MaxPool(use_ceil=True) has no snnir equivalent\n  hint: pad explicitly")
+        self.kernel_size = _tuple(kernel_size, self.NDIM)
+        self.stride = _tuple(stride, self.NDIM)
+        self.padding = padding
+        self.threshold = _scalar_or_array(threshold)
+        self.spike_fn = spike_fn if spike_fn is not None else superspike_surrogate(10.0)
+
+    def _node(self, name):
+        return kind(f"MaxPool{self.NDIM}d")(id=name, kernel_size=self.kernel_size, strides=self.stride,
+                                            padding=_eqx_padding(self.padding, self.NDIM), spiking=True,
+                                            threshold=concrete(self.threshold), fire_at_threshold=True,
+                                            surrogate=self.spike_fn.surrogate)
+
+    def to_piece(self, name, in_shape):
+        return single(self._node(name), {"threshold": self.threshold}, stateless=True)
+
+    def out_shape(self, in_shape):
+        return tuple(self._node("p").infer_shapes({"in": in_shape})["out"])
+
+
+class SpikingMaxPool1d(_SpikingMaxPool):
+    """SNNAX SpikingMaxPool1d: y = H(maxpool(x) − θ) (H(0) = 1, surrogate gradient)."""
+
+    NDIM = 1
+
+
+class SpikingMaxPool2d(_SpikingMaxPool):
+    """SNNAX SpikingMaxPool2d: y = H(maxpool(x) − θ) (H(0) = 1, surrogate gradient)."""
+
+    NDIM = 2
+
+
+MaxPool1d, MaxPool2d = SpikingMaxPool1d, SpikingMaxPool2d  # the older SNNAX names
+
+
+class BatchNormLayer(SnnaxLayer):
+    """SNNAX BatchNormLayer: y = γ·(x − μ)/sqrt(var + eps), μ and var over the batch, per element, no
+    shift. snnir: BatchNorm(over="element", weight=γ); its running statistics (momentum 1 − forget_weight)
+    serve inference, which SNNAX's never did."""
+
+    eps: float = eqx.field(static=True)
+    forget_weight: float = eqx.field(static=True)
+    gamma: Any
+
+    def __init__(self, eps=1e-5, forget_weight=0.9, gamma=0.8):
+        self.eps, self.forget_weight, self.gamma = float(eps), float(forget_weight), _scalar_or_array(gamma)
+
+    def to_piece(self, name, in_shape):
+        node = kind("BatchNorm")(id=name, over="element", eps=self.eps, momentum=1.0 - self.forget_weight,
+                                 weight=concrete(self.gamma))
+        return single(node, {"weight": self.gamma})
+
+
+def _tuple(value: Any, n: int) -> tuple[int, ...]:
+    return (int(value),) * n if isinstance(value, (int, np.integer)) else tuple(int(v) for v in value)
+
+
+def _eqx_padding(padding: Any, n: int) -> Any:
+    if isinstance(padding, str):
+        return padding.lower()
+    if isinstance(padding, (int, np.integer)):
+        return ((int(padding), int(padding)),) * n
+    return tuple(tuple(int(p) for p in pair) if isinstance(pair, (tuple, list)) else (int(pair), int(pair))
+                 for pair in padding)
+
+
+SRM_CLAMP = (0.0, 2.0)  # SNNAX clamps the refractory scale r to [0, 2]
