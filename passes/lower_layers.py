@@ -69,5 +69,5 @@ def _dropout(node, ctx):
 def _batch_norm(node, ctx):
     kernel = K.BatchNormKernel(weight=ctx.array(node.weight), bias=ctx.array(node.bias), shape=ctx.in_shape(node),
                                per_channel=node.over == "channel", eps=float(node.eps),
-                               momentum=float(node.momentum))
+                               momentum=float(node.momentum), axis_name=node.axis_name)
     return kernel, {"weight": "weight", "bias": "bias"}

@@ -303,3 +303,18 @@ def test_surrogates_are_snnax_formulas():
     assert functional.superspike_surrogate()(jnp.zeros(())) == 1.0  # H(0) = 1
     pw = jax.vmap(jax.grad(functional.piecewise_surrogate(0.5)))(jnp.array([-0.6, -0.4, 0.4, 0.6]))
     np.testing.assert_allclose(np.asarray(pw), [0, 1, 1, 0])
+
+
+def test_batch_norm_layer_normalises_over_the_named_vmap_axis_like_snnax():
+    lin = _exciting_linear(3, 4)
+    model = snn.Sequential(lin, snn.BatchNormLayer(1e-5, 0.9, 0.8), snn.SimpleLI([0.5]))
+    xs = jnp.asarray(np.stack([_spiky_input(s, 3, steps=6) for s in range(5)]))  # [B, T, 3]
+    state = model.init_state((3,), None)
+    _, outs = jax.vmap(lambda x: model(state, x, None), axis_name="batch_axis")(xs)
+    h = np.einsum("btn,on->bto", np.asarray(xs, np.float64), np.asarray(lin.weight, np.float64)) + np.asarray(lin.bias)
+    normed = 0.8 * (h - h.mean(0)) / np.sqrt(h.var(0) + 1e-5)  # per element and step, over the batch
+    u, expected = np.zeros((5, 4)), []
+    for t in range(6):
+        u = 0.5 * u + 0.5 * normed[:, t]
+        expected.append(u.copy())
+    np.testing.assert_allclose(np.asarray(outs[0]), np.stack(expected, 1), atol=1e-4)

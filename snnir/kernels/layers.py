@@ -123,6 +123,7 @@ class BatchNormKernel(Kernel):
     per_channel: bool = eqx.field(static=True)
     eps: float = eqx.field(static=True, default=1e-5)
     momentum: float = eqx.field(static=True, default=0.1)
+    axis_name: str | None = eqx.field(static=True, default=None)
     inference: bool = False
 
     def _stat_shape(self) -> tuple[int, ...]:
@@ -134,6 +135,10 @@ class BatchNormKernel(Kernel):
             return stat
         return stat.reshape(stat.shape + (1,) * (len(self.shape) - 1))
 
+    def _mean(self, x: jax.Array, axes: tuple[int, ...]) -> jax.Array:
+        mean = jnp.mean(x, axis=axes, keepdims=True)
+        return mean if self.axis_name is None else jax.lax.pmean(mean, self.axis_name)
+
     def init_state(self, batch_shape, dtype):
         shape = tuple(batch_shape) + self._stat_shape()
         return {"mean": jnp.zeros(shape, dtype), "var": jnp.ones(shape, dtype)}
@@ -144,12 +149,14 @@ class BatchNormKernel(Kernel):
             mean, var, new_state = self._spread(state["mean"]), self._spread(state["var"]), state
         else:
             axes = tuple(range(n_batch)) + (tuple(range(n_batch + 1, x.ndim)) if self.per_channel else ())
-            mean = jnp.mean(x, axis=axes, keepdims=True)
-            var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+            mean = self._mean(x, axes)
+            var = self._mean(jnp.square(x - mean), axes)
             n = max(int(np.prod([x.shape[a] for a in axes])), 1)
+            if self.axis_name is not None:
+                n = n * jax.lax.psum(1, self.axis_name)
             stat = self._stat_shape()
             batch_mean = jnp.broadcast_to(mean.reshape(stat), state["mean"].shape)
-            batch_var = jnp.broadcast_to(var.reshape(stat), state["var"].shape) * (n / max(n - 1, 1))
+            batch_var = jnp.broadcast_to(var.reshape(stat), state["var"].shape) * (n / jnp.maximum(n - 1, 1))
             m = jnp.asarray(self.momentum, x.dtype)
             new_state = {"mean": (1 - m) * state["mean"] + m * batch_mean,
                          "var": (1 - m) * state["var"] + m * batch_var}

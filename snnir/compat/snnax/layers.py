@@ -328,20 +328,23 @@ MaxPool1d, MaxPool2d = SpikingMaxPool1d, SpikingMaxPool2d  # the older SNNAX nam
 
 
 class BatchNormLayer(SnnaxLayer):
-    """SNNAX BatchNormLayer: y = γ·(x − μ)/sqrt(var + eps), μ and var over the batch, per element, no
-    shift. snnir: BatchNorm(over="element", weight=γ); its running statistics (momentum 1 − forget_weight)
-    serve inference, which SNNAX's never did."""
+    """SNNAX BatchNormLayer: y = γ·(x − μ)/sqrt(var + eps), μ and var per element over the samples of the
+    ``vmap`` axis ``axis_name`` (SNNAX's "batch_axis": vmap the model call with that axis name), no shift.
+    snnir: BatchNorm(over="element", weight=γ, axis_name); its running statistics (momentum
+    1 − forget_weight) serve inference, which SNNAX's never did."""
 
     eps: float = eqx.field(static=True)
     forget_weight: float = eqx.field(static=True)
     gamma: Any
+    axis_name: str | None = eqx.field(static=True)
 
-    def __init__(self, eps=1e-5, forget_weight=0.9, gamma=0.8):
+    def __init__(self, eps=1e-5, forget_weight=0.9, gamma=0.8, axis_name="batch_axis"):
         self.eps, self.forget_weight, self.gamma = float(eps), float(forget_weight), _scalar_or_array(gamma)
+        self.axis_name = axis_name
 
     def to_piece(self, name, in_shape):
         node = kind("BatchNorm")(id=name, over="element", eps=self.eps, momentum=1.0 - self.forget_weight,
-                                 weight=concrete(self.gamma))
+                                 weight=concrete(self.gamma), axis_name=self.axis_name)
         return single(node, {"weight": self.gamma})
 
 

@@ -547,14 +547,16 @@ class BatchNorm(Node):
     m starts at 0 and s at 1. γ = ``weight`` and β = ``bias`` (optional; scalars or one value per
     statistic) train by default. The state variables "mean" and "var" carry the batch axes like every
     state (each sample holds the same copy, so ``lengths`` can freeze a finished sample's copy); the
-    statistics are taken over the program's batch axes, so run a batch through one call rather than
-    ``vmap``-ing the program over samples.
+    statistics are taken over the program's batch axes, and also over the named ``vmap`` axis
+    ``axis_name`` when set (SNNAX vmaps its models over samples with ``axis_name="batch_axis"``).
     """
 
     kind: Literal["BatchNorm"] = "BatchNorm"
     over: Literal["channel", "element"] = "channel"
     eps: float = Field(default=1e-5, gt=0, allow_inf_nan=False)
     momentum: float = Field(default=0.1, ge=0, le=1, allow_inf_nan=False)
+    axis_name: str | None = Field(default=None, description="also average the statistics over this named "
+                                  "vmap axis (SNNAX's 'batch_axis'), for programs vmapped over samples")
     weight: FloatArray | None = None
     bias: FloatArray | None = None
 
