@@ -108,11 +108,10 @@ def _kind(name: str) -> type[Node]:
     return node_kinds()[name]
 
 
-class Layer(eqx.Module):
-    """A Spyx-style layer: a compiled one-layer snnir program (its leaves are the parameters)."""
+class _Compiled(eqx.Module):
+    """A compiled snnir program called the Spyx way (its leaves are the parameters)."""
 
     program: Program
-    name: str = eqx.field(static=True)
 
     @property
     def graph(self) -> Graph:
@@ -127,6 +126,12 @@ class Layer(eqx.Module):
         """One step, Spyx's way: ``out, new_state = layer(x, state)``."""
         state, ys = self.program.step(state, x)
         return ys["out"], state
+
+
+class Layer(_Compiled):
+    """A Spyx-style layer: a compiled one-layer snnir program."""
+
+    name: str = eqx.field(static=True)
 
     def fragment(self, name: str | None = None) -> Fragment:
         """The layer's nodes, renamed for ``name`` (default: the layer's own name)."""
@@ -351,7 +356,7 @@ def _linear_node(layer: eqx.nn.Linear, name: str) -> Node:
     return _kind("Linear")(id=name, weight=weight, bias=bias)
 
 
-class Sequential(eqx.Module):
+class Sequential(_Compiled):
     """A chain of Spyx-style layers, ``eqx.nn.Linear`` modules and snnir nodes, compiled as one graph.
 
         net = Sequential(eqx.nn.Linear(16, 64, key=k1), LIF((64,), key=k2), eqx.nn.Linear(64, 10, key=k3),
@@ -362,8 +367,6 @@ class Sequential(eqx.Module):
 
     ``net.graph`` is the snnir graph (ids: each layer's name, ``linear_i`` for Linear modules).
     """
-
-    program: Program
 
     def __init__(self, *layers: Any, input_shape: Sequence[int] | None = None, mode: str = "straight",
                  strategy: str = "auto"):
@@ -386,17 +389,6 @@ class Sequential(eqx.Module):
         edges.extend(Edge(src, "out", src_port=sp) for src, sp in exits)
         graph = Graph(nodes=tuple(nodes), edges=tuple(edges))
         self.program = passes.compile(graph, mode=mode, strategy=strategy)
-
-    @property
-    def graph(self) -> Graph:
-        return self.program.to_graph()
-
-    def initial_state(self, batch_size: int | None = None) -> dict:
-        return self.program.init_state(() if batch_size is None else (int(batch_size),))
-
-    def __call__(self, x: jax.Array, state: dict) -> tuple[jax.Array, dict]:
-        state, ys = self.program.step(state, x)
-        return ys["out"], state
 
 
 def run(model: Sequential | Layer, xs: jax.Array, state: dict | None = None, *,
