@@ -142,9 +142,8 @@ class StatefulModel(eqx.Module):
     def program(self, in_shape: Any) -> Program:
         """The compiled program with this model's live parameters bound in."""
         shapes = _in_shapes(in_shape)
-        skeleton, _ = _skeleton(self, shapes)
-        _, params, modules = build_graph(self, shapes)
-        return _bind(skeleton, params, modules)
+        graph, params, modules = build_graph(self, shapes)
+        return _bind(_skeleton(self, shapes, graph), params, modules)
 
     # ------------------------------------------------------------------ SNNAX's calling convention
     def init_state(self, in_shape: Any, key: Any = None) -> dict:
@@ -275,7 +274,7 @@ def _piece_out_shape(piece: Piece, in_shapes: list[tuple[int, ...]]) -> tuple[in
 
 
 # -------------------------------------------------------------------------- compiling and binding
-_CACHE: "collections.OrderedDict[Any, tuple[Program, Graph]]" = collections.OrderedDict()
+_CACHE: "collections.OrderedDict[Any, Program]" = collections.OrderedDict()
 _CACHE_SIZE = 64
 
 
@@ -285,8 +284,9 @@ def _signature(model: StatefulModel, shapes) -> Any:
     return treedef, sig, shapes
 
 
-def _skeleton(model: StatefulModel, shapes) -> tuple[Program, Graph]:
-    """The compiled program for the model's structure and shapes (cached; parameters bound later)."""
+def _skeleton(model: StatefulModel, shapes, graph: Graph) -> Program:
+    """The compiled program for the model's structure and shapes, compiled from ``graph`` (the model's IR)
+    on a cache miss; its parameters are bound afterwards."""
     try:
         key = _signature(model, shapes)
         hash(key)
@@ -295,13 +295,12 @@ def _skeleton(model: StatefulModel, shapes) -> tuple[Program, Graph]:
     if key is not None and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    graph, _, _ = build_graph(model, shapes)
     program = passes.compile(graph, mode=model.mode)
     if key is not None:
-        _CACHE[key] = (program, graph)
+        _CACHE[key] = program
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
-    return program, graph
+    return program
 
 
 def _bind(program: Program, params: dict, modules: dict) -> Program:

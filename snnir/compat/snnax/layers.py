@@ -23,7 +23,8 @@ import numpy as np
 from .functional import SpikeFn, superspike_surrogate
 from .pieces import Piece, SnnaxCompatError, concrete, kind, single
 
-SNNAX_CLAMP = (0.5, 1.0)
+SNNAX_CLAMP = (0.5, 1.0)  # SNNAX clamps every decay to [0.5, 1]
+SRM_CLAMP = (0.0, 2.0)  # and SRM's refractory scale r to [0, 2]
 
 
 def _array(value: Any, shape: Optional[Sequence[int]] = None) -> jax.Array:
@@ -47,13 +48,11 @@ def _check_init_fn(init_fn: Any, name: str) -> None:
 
 
 class SnnaxLayer(eqx.Module):
-    """Base of the built-in SNNAX layers: ``to_piece(name, in_shape)`` gives their IR."""
+    """Base of the built-in SNNAX layers: ``to_piece(name, in_shape)`` gives their IR (output shapes are
+    inferred from it)."""
 
     def to_piece(self, name: str, in_shape: tuple[int, ...]) -> Piece:
         raise NotImplementedError
-
-    def out_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
-        return in_shape
 
 
 class _Neuron(SnnaxLayer):
@@ -278,9 +277,6 @@ class Flatten(SnnaxLayer):
     def to_piece(self, name, in_shape):
         return single(kind("Flatten")(id=name, start_dim=0, end_dim=-1), stateless=True)
 
-    def out_shape(self, in_shape):
-        return (int(np.prod(in_shape)),)
-
 
 class _SpikingMaxPool(SnnaxLayer):
     kernel_size: Any = eqx.field(static=True)
@@ -307,9 +303,6 @@ class _SpikingMaxPool(SnnaxLayer):
 
     def to_piece(self, name, in_shape):
         return single(self._node(name), {"threshold": self.threshold}, stateless=True)
-
-    def out_shape(self, in_shape):
-        return tuple(self._node("p").infer_shapes({"in": in_shape})["out"])
 
 
 class SpikingMaxPool1d(_SpikingMaxPool):
@@ -360,5 +353,3 @@ def _eqx_padding(padding: Any, n: int) -> Any:
     return tuple(tuple(int(p) for p in pair) if isinstance(pair, (tuple, list)) else (int(pair), int(pair))
                  for pair in padding)
 
-
-SRM_CLAMP = (0.0, 2.0)  # SNNAX clamps the refractory scale r to [0, 2]
