@@ -6,6 +6,7 @@ from snnir.analysis import Analysis
 from snnir.analysis import analyze as analyze_graph
 from snnir.errors import SnnirError
 from snnir.ir import Graph
+from snnir.kernels.precision import PRECISIONS
 from snnir.runtime import Program
 from snnir.verify import verify
 
@@ -30,7 +31,8 @@ def pipeline_for(mode: str) -> Pipeline:
     return Pipeline(([DELAY_ALL] if mode == "delayed" else []) + [EXPAND, MARK_FEEDBACK])
 
 
-def compile(graph: Graph, mode: str = "straight", strategy: str = "auto") -> Program:  # noqa: A001
+def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # noqa: A001
+            precision: str | None = None, checkpoint_every: int | None = None) -> Program:
     """Compile ``graph`` into a :class:`~snnir.runtime.Program`.
 
     ``mode="straight"``: same-step propagation along every zero-delay edge; feedback edges (marked by
@@ -39,9 +41,18 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto") -> Pro
     ``strategy="fused-scan"``: one ``lax.scan`` over all nodes; ``"layered"``: stateless nodes outside
     cycles run once over all steps, stateful nodes and cycles in scans (same results); ``"auto"``
     picks "layered" when that moves a Linear or Conv out of the time loop, else "fused-scan".
+    ``precision="bfloat16"|"float16"``: Linear and Conv products in that dtype, state in the parameters'
+    dtype (mixed precision; see ``Program.with_precision``). ``checkpoint_every=k``: the backward pass
+    recomputes segments of k steps instead of storing every step (see ``Program.checkpointed``).
     """
     _check_choice("mode", mode, MODES)
     _check_choice("strategy", strategy, STRATEGIES)
+    if precision is not None:
+        _check_choice("precision", precision, PRECISIONS)
+    if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int)
+                                         or checkpoint_every < 1):
+        raise CompileOptionError(f"checkpoint_every must be a positive int or None, got {checkpoint_every!r}"
+                                 "\n  hint: about sqrt(T) steps per segment is a good choice for long sequences")
     if not isinstance(graph, Graph):
         raise CompileOptionError(f"compile expects a snnir.Graph, got {type(graph).__name__}")
     verify(graph)
@@ -55,7 +66,8 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto") -> Pro
         timed = Pipeline([MARK_FEEDBACK]).run(unmarked)
         # only a cycle inside a same-step composite can still need a mark after delay-all
         feedback = tuple(e.key for e, before in zip(timed.edges, unmarked.edges) if e.feedback and not before.feedback)
-    return lower(timed, mode=mode, template=marked, feedback_edges=feedback, strategy=strategy)
+    prog = lower(timed, mode=mode, template=marked, feedback_edges=feedback, strategy=strategy)
+    return prog.with_precision(precision).checkpointed(checkpoint_every)
 
 
 def analyze(graph: Graph, mode: str = "straight") -> Analysis:

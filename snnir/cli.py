@@ -1,4 +1,4 @@
-"""The ``snnir`` command line: validate, info, run, convert and schema for model files.
+"""The ``snnir`` command line: validate, info, run, draw, convert, schema and bench for model files.
 
 Errors go to stderr as one readable message (exit status 1 for invalid models, 2 for usage errors);
 ``--debug`` shows the traceback.
@@ -28,6 +28,9 @@ EPILOG = """examples:
   snnir draw model.snnir -o model.svg           a drawing: cycles boxed, feedback edges dashed
   snnir draw broken.json -o broken.png --show-errors   problems highlighted on their nodes
   snnir run model.snnir --steps 200 --plot activity.png   spike rasters and traces
+  snnir bench model.snnir --steps 500 --batch 16   compile and run times, forward and fwd+bwd, per strategy
+  snnir bench --protocol 1024 --precision bfloat16   the Open Neuromorphic layer beside the GEMM floor
+  snnir bench model.snnir --memory-steps 1000 10000   gradient memory vs T, plain and checkpointed
 """
 
 
@@ -96,6 +99,23 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON Schema of graph documents")
     p.set_defaults(run=_schema)
+
+    p = sub.add_parser("bench", help="time a model: compile and run, forward and forward+backward, per strategy")
+    p.add_argument("file", nargs="?", metavar="FILE")
+    p.add_argument("--protocol", type=int, metavar="N",
+                   help="instead of FILE: the Open Neuromorphic layer Linear(N -> N) + LIF, beside the GEMM floor")
+    p.add_argument("--mode", choices=("straight", "delayed"), default="straight")
+    p.add_argument("--strategy", choices=("all", "auto", "fused-scan", "layered"), default="all")
+    p.add_argument("--steps", type=int, default=500, help="time steps (default 500)")
+    p.add_argument("--batch", type=int, default=16, help="samples (default 16)")
+    p.add_argument("--precision", choices=("float32", "bfloat16", "float16"),
+                   help="dtype of Linear and Conv products (state stays in the model's dtype)")
+    p.add_argument("--checkpoint-every", type=int, metavar="K", help="recompute segments of K steps in the backward pass")
+    p.add_argument("--repeats", type=int, default=5, help="timed runs per measurement, median reported (default 5)")
+    p.add_argument("--memory-steps", type=int, nargs="+", metavar="T",
+                   help="also report the gradient's memory at these T, plain and with sqrt(T) checkpoints")
+    p.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    p.set_defaults(run=_bench)
     return parser
 
 
@@ -259,6 +279,70 @@ def _convert(args) -> int:
         save(graph, args.target)
     print(f"wrote {args.target}")
     return 0
+
+
+def _bench(args) -> int:
+    import jax
+
+    from . import bench
+    from .errors import ProgramInputError
+    from .io import load
+
+    if (args.file is None) == (args.protocol is None):
+        raise ProgramInputError("give a model FILE or --protocol N (not both)")
+    for flag, value in (("--steps", args.steps), ("--batch", args.batch), ("--repeats", args.repeats),
+                        ("--protocol", args.protocol), ("--checkpoint-every", args.checkpoint_every)):
+        if value is not None and value < 1:
+            raise ProgramInputError(f"{flag} must be at least 1, got {value}")
+    graph = load(args.file) if args.file else bench.protocol_graph(args.protocol)
+    options = {"mode": args.mode, "precision": args.precision, "checkpoint_every": args.checkpoint_every}
+    strategies = bench.STRATEGIES if args.strategy == "all" else (args.strategy,)
+    probe = _compile_for_bench(graph, options)
+    if args.protocol:
+        xs = {"x": bench.protocol_inputs(args.protocol, args.steps, args.batch)}
+    else:
+        xs = bench.random_inputs(probe, args.steps, args.batch)
+    rows = [bench.measure_graph(graph, s, xs, args.repeats, **options) for s in strategies]
+    if args.protocol:
+        rows.append(bench.gemm_floor(probe.kernels["fc"].weight, xs["x"], args.repeats))
+    memory = (bench.memory_vs_steps(graph, args.memory_steps, args.batch, strategies, mode=args.mode)
+              if args.memory_steps else [])
+    if args.json:
+        print(json.dumps({"rows": [r.to_dict() for r in rows], "memory": memory,
+                          "steps": args.steps, "batch": args.batch, "backend": jax.default_backend()}, indent=2))
+        return 0
+    name = args.file or f"protocol Linear({args.protocol} -> {args.protocol}) + LIF"
+    extras = "".join(f", {k.replace('_', ' ')} {v}" for k, v in options.items() if v is not None and k != "mode")
+    print(f"{name}: {args.steps} steps x {args.batch} samples, {args.mode} mode{extras}, "
+          f"jax {jax.__version__} ({jax.default_backend()}); seconds, median of {args.repeats} runs")
+    print("\nimplementation  snnir.compile  jit fwd  jit fwd+bwd     forward     fwd+bwd  grad memory")
+    for r in rows:
+        memory_text = "-" if r.backward_bytes is None else _bytes(r.backward_bytes)
+        print(f"{r.name:<15} {r.build_s:>13.3f} {r.forward_compile_s:>8.2f} {r.backward_compile_s:>12.2f} "
+              f"{r.forward_s:>11.4f} {r.backward_s:>11.4f} {memory_text:>12}")
+    if memory:
+        print("\ngradient memory vs T (checkpointed: segments of about sqrt(T) steps)")
+        print("strategy         T  segment       plain  checkpointed")
+        for m in memory:
+            print(f"{m['strategy']:<10} {m['steps']:>7} {m['every']:>8} {_bytes(m['plain_bytes']):>11} "
+                  f"{_bytes(m['checkpointed_bytes']):>13}")
+    return 0
+
+
+def _compile_for_bench(graph, options):
+    from . import compile
+
+    return compile(graph, **options)
+
+
+def _bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"  # pragma: no cover
 
 
 def _schema(args) -> int:

@@ -112,3 +112,37 @@ def test_run_plot(tmp_path):
     out = tmp_path / "act.png"
     assert main(["run", MODEL, "--steps", "20", "--plot", str(out)]) == 0
     assert out.stat().st_size > 1000
+
+
+def test_bench_times_each_strategy_and_reports_gradient_memory(capsys):
+    assert main(["bench", str(MODEL), "--steps", "8", "--batch", "2", "--repeats", "1",
+                 "--memory-steps", "16", "64", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in report["rows"]] == ["fused-scan", "layered"]
+    for r in report["rows"]:
+        assert all(r[k] > 0 for k in ("forward_compile_s", "forward_s", "backward_compile_s", "backward_s"))
+    memory = {(m["strategy"], m["steps"]): m for m in report["memory"]}
+    for strategy in ("fused-scan", "layered"):
+        short, long = memory[(strategy, 16)], memory[(strategy, 64)]
+        assert long["plain_bytes"] > short["plain_bytes"]  # storing every step grows with T
+        assert long["checkpointed_bytes"] < long["plain_bytes"]
+        assert long["every"] == 8
+
+
+def test_bench_protocol_sits_beside_the_gemm_floor(capsys):
+    assert main(["bench", "--protocol", "16", "--steps", "4", "--repeats", "1", "--strategy", "layered",
+                 "--precision", "bfloat16"]) == 0
+    out = capsys.readouterr().out
+    assert "Linear(16 -> 16) + LIF" in out and "precision bfloat16" in out
+    rows = [line.split()[0] for line in out.splitlines()[3:] if line.strip()]
+    assert rows == ["layered", "floor"]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["bench"], "FILE or --protocol"),
+    (["bench", "--protocol", "0"], "--protocol must be at least 1"),
+    (["bench", "--protocol", "8", "--steps", "0"], "--steps must be at least 1"),
+])
+def test_bench_refuses_bad_arguments(argv, words, capsys):
+    assert main(argv) == 1
+    assert words in capsys.readouterr().err

@@ -47,8 +47,21 @@ def test_checkpointed_program_gives_the_same_values_and_gradients(strategy):
         np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-5, atol=1e-7)
 
 
-def test_backward_memory_grows_sublinearly_with_checkpointing():
-    prog = _program("fused-scan")
+@pytest.mark.parametrize("strategy", ["fused-scan", "layered"])
+def test_checkpointed_runs_keep_lengths_traces_and_final_state(strategy):
+    prog = _program(strategy)
+    xs = jnp.asarray(np.random.default_rng(1).uniform(0, 2, (23, 2, 8)), jnp.float32)
+    lengths = jnp.asarray([23, 9])  # the second sample stops inside the second segment
+    plain = prog.trace(prog.init_state((2,)), xs, state_vars=True, lengths=lengths)
+    ckpt = prog.checkpointed(5).trace(prog.init_state((2,)), xs, state_vars=True, lengths=lengths)
+    for a, b in zip(jax.tree_util.tree_leaves(plain), jax.tree_util.tree_leaves(ckpt)):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("strategy", ["fused-scan", "layered"])
+def test_backward_memory_grows_sublinearly_with_checkpointing(strategy):
+    # layered checkpoints whole segments (its hoisted Linear's [T, ...] output included)
+    prog = _program(strategy)
     short, long = 400, 3600  # 9x the steps
     plain_growth = _backward_bytes(prog, long) / _backward_bytes(prog, short)
     ckpt_growth = (_backward_bytes(prog.checkpointed(int(long ** 0.5)), long)

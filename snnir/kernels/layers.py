@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import MissingKeyError
 from .base import Kernel
+from .precision import synaptic_operands
 from .surrogates import spike_function
 
 Pairs = tuple[tuple[int, int], ...]
@@ -30,6 +31,7 @@ class ConvKernel(Kernel):
     """N-d cross-correlation with weight [C_out, C_in/groups, *kernel] (PyTorch layout), channels-first.
 
     The leading batch axes are flattened into one for ``lax.conv_general_dilated`` and restored after.
+    ``compute_dtype`` (a program's precision policy) rounds input and weight; the result keeps x's dtype.
     """
 
     weight: jax.Array
@@ -38,6 +40,7 @@ class ConvKernel(Kernel):
     padding: Pairs = eqx.field(static=True)
     dilation: tuple[int, ...] = eqx.field(static=True)
     groups: int = eqx.field(static=True, default=1)
+    compute_dtype: str | None = eqx.field(static=True, default=None)
 
     @property
     def ndim(self) -> int:
@@ -49,9 +52,10 @@ class ConvKernel(Kernel):
         lhs = x.reshape((math.prod(batch),) + sample)
         spatial = "HWD"[:n] if n <= 3 else None
         numbers = ("NC" + spatial, "OI" + spatial, "NC" + spatial)
+        lhs, rhs, accumulate = synaptic_operands(lhs, self.weight, self.compute_dtype)
         y = jax.lax.conv_general_dilated(
-            lhs, self.weight, window_strides=self.stride, padding=self.padding,
-            rhs_dilation=self.dilation, dimension_numbers=numbers, feature_group_count=self.groups,
+            lhs, rhs, window_strides=self.stride, padding=self.padding,
+            rhs_dilation=self.dilation, dimension_numbers=numbers, feature_group_count=self.groups, **accumulate,
         )
         if self.bias is not None:
             y = y + (self.bias.reshape(self.bias.shape + (1,) * n) if self.bias.ndim == 1 else self.bias)

@@ -9,18 +9,23 @@ import jax
 import jax.numpy as jnp
 
 from .base import Kernel
+from .precision import synaptic_matmul
 
 
 class LinearKernel(Kernel):
-    """y = x (W ⊙ M)ᵀ + b on the last axis (W stored [out, in]; M an optional int 0/1 mask, never trained)."""
+    """y = x (W ⊙ M)ᵀ + b on the last axis (W stored [out, in]; M an optional int 0/1 mask, never trained).
+
+    ``compute_dtype`` (a program's precision policy) rounds x and W for the product; b and y keep x's dtype.
+    """
 
     weight: jax.Array
     bias: jax.Array | None
     mask: jax.Array | None = None
+    compute_dtype: str | None = eqx.field(static=True, default=None)
 
     def step(self, state, x, key=None):
         w = self.weight if self.mask is None else jnp.where(self.mask != 0, self.weight, jnp.zeros_like(self.weight))
-        y = x @ w.T
+        y = synaptic_matmul(x, w.T, self.compute_dtype)
         return state, y if self.bias is None else y + self.bias
 
 

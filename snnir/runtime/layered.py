@@ -5,6 +5,10 @@ T steps at once (time becomes one more batch axis), so its matrix products see T
 stage holds stateful nodes and cycles: it is a ``lax.scan`` over time whose inputs from earlier stages
 were computed beforehand. An edge delay between stages is a shift in time, fed at the start by the
 source's history buffer, so chunked calls agree with one call. Results equal the single-scan strategy's.
+
+With ``checkpoint_every`` = k the whole layered run is cut into segments of k steps (map stages over
+k·batch rows, scans over k steps), each recomputed in the backward pass, so the map stages' [T, ...]
+activations are not all kept either: memory grows like T / k + k, and the products stay batched.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from .plan import history_var
-from .scan import time_scan
+from .scan import segmented
 from .program import CLOCK, Program, _batch_rank, _freeze
 
 
@@ -47,6 +51,18 @@ def _final_history(values, hist, depth: int, n_batch: int, active_steps):
 
 @eqx.filter_jit
 def run_layered(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
+    steps = next(iter(inputs.values())).shape[0]
+
+    def run(state, inputs, length):
+        state, ys, record = _run_stages(prog, state, inputs, key, lengths, trace_nodes, state_vars)
+        return state, (ys, record)
+
+    state, (ys, record) = segmented(run, state, inputs, steps, prog.checkpoint_every)
+    return state, ys, record
+
+
+def _run_stages(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
+    """The stages in order over all the steps of ``inputs``."""
     n_batch = _batch_rank(prog, inputs)
     steps = next(iter(inputs.values())).shape[0]
     t0 = state[CLOCK]["t"]
@@ -96,7 +112,7 @@ def run_layered(prog: Program, state, inputs, key, lengths, trace_nodes, state_v
                                 if not var.endswith("_history")})
                 return {**kept, CLOCK: new[CLOCK]}, out
 
-            final, outs = time_scan(body, carry, external, steps, prog.checkpoint_every)
+            final, outs = jax.lax.scan(body, carry, external, length=steps)
             for key_, value in outs.items():
                 if key_[1].startswith(":"):
                     state_traces[f"{key_[0]}{key_[1]}"] = value

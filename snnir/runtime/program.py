@@ -24,6 +24,7 @@ from ..errors import ProgramInputError, ShapeError
 from ..ir import Graph
 from ..ir.arrays import FLOAT_DTYPES
 from ..kernels import Kernel
+from ..kernels.precision import PRECISIONS
 from .plan import NodePlan, history_var
 from .scan import time_scan
 
@@ -53,6 +54,8 @@ class Program(eqx.Module):
     stages: tuple[tuple[str, tuple[str, ...]], ...] = eqx.field(static=True, default=())
     # scan segments of this many steps, each recomputed in the backward pass (None: store every step)
     checkpoint_every: int | None = eqx.field(static=True, default=None)
+    # dtype of the synaptic products (Linear and Conv matmuls); None: the program's dtype throughout
+    precision: str | None = eqx.field(static=True, default=None)
 
     # ------------------------------------------------------------------ structure
     @property
@@ -126,6 +129,19 @@ class Program(eqx.Module):
         if every is not None and (not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1):
             raise ProgramInputError(f"checkpoint segment length must be a positive int or None, got {every!r}")
         return dataclasses.replace(self, checkpoint_every=None if every is None else int(every))
+
+    def with_precision(self, precision: str | None) -> "Program":
+        """This program with its synaptic products (Linear and Conv matmuls) computed in ``precision``
+        ("bfloat16", "float16" or "float32"): inputs and weights are rounded to it, products accumulate
+        and come back in the program's dtype, and every state variable (membranes, traces, histories)
+        stays in the program's dtype. Parameters are not changed, so gradients and optimisers still see
+        float32 weights. ``None`` turns the policy off."""
+        if precision is not None and precision not in PRECISIONS:
+            raise ProgramInputError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)} or None"
+                                    "\n  hint: bfloat16 keeps float32's range, float16 has more mantissa bits")
+        kernels = {nid: (dataclasses.replace(k, compute_dtype=precision) if hasattr(k, "compute_dtype") else k)
+                   for nid, k in self.kernels.items()}
+        return dataclasses.replace(self, kernels=kernels, precision=precision)
 
     @property
     def _runner(self):

@@ -15,21 +15,27 @@ import jax
 import jax.numpy as jnp
 
 
-def time_scan(body: Callable, carry: Any, xs: Any, length: int, segment: int | None = None):
-    """``lax.scan(body, carry, xs, length=length)``, segmented and checkpointed when ``segment`` is set."""
+def segmented(run: Callable, carry: Any, xs: Any, length: int, segment: int | None = None):
+    """``run(carry, xs, length)`` over all steps, or over segments of ``segment`` steps (time leading in
+    ``xs`` and in the outputs), each segment wrapped in ``jax.checkpoint`` and carried by an outer scan."""
     if not segment or segment >= length:
-        return jax.lax.scan(body, carry, xs, length=length)
+        return run(carry, xs, length)
     n_full, rest = divmod(length, segment)
 
     @jax.checkpoint
     def run_segment(c, xs_segment):
-        return jax.lax.scan(body, c, xs_segment, length=segment)
+        return run(c, xs_segment, segment)
 
     head = jax.tree_util.tree_map(lambda x: x[: n_full * segment].reshape((n_full, segment) + x.shape[1:]), xs)
     carry, ys = jax.lax.scan(run_segment, carry, head, length=n_full)
     ys = jax.tree_util.tree_map(lambda y: y.reshape((n_full * segment,) + y.shape[2:]), ys)
     if rest:
         tail = jax.tree_util.tree_map(lambda x: x[n_full * segment:], xs)
-        carry, ys_tail = jax.lax.scan(body, carry, tail, length=rest)
+        carry, ys_tail = run(carry, tail, rest)
         ys = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), ys, ys_tail)
     return carry, ys
+
+
+def time_scan(body: Callable, carry: Any, xs: Any, length: int, segment: int | None = None):
+    """``lax.scan(body, carry, xs, length=length)``, segmented and checkpointed when ``segment`` is set."""
+    return segmented(lambda c, x, n: jax.lax.scan(body, c, x, length=n), carry, xs, length, segment)
