@@ -2,17 +2,21 @@
 
 Protocol: one Linear(n -> n, no bias) + LIF layer, batch 16, T = 500, float32. "forward" returns the
 spikes; "forward+backward" the gradient of the summed spikes with respect to the Linear weight. In the
-same run it times snnir (fused-scan and layered), a hand-written JAX version (the Linear hoisted out of
-the scan: x @ W.T over all T*B rows, then a lax.scan of the LIF update) and the GEMM-only floor (that
-matmul alone; forward+backward: the matmul and its weight gradient). Then a 3-layer feed-forward net
-and a recurrent net at n = 512 (fused-scan vs layered), and the compile time of a 200-node graph.
+same run it times snnir (fused-scan, layered, and layered with bfloat16 products), a hand-written JAX
+version (the Linear hoisted out of the scan: x @ W.T over all T*B rows, then a lax.scan of the LIF
+update), the GEMM-only floor (that matmul alone; forward+backward: the matmul and its weight gradient),
+and Spyx, snnTorch and Norse, each in the peers' own environment (peers/setup.sh; their LIF matched as
+peers/README.md says). Then a 3-layer feed-forward net and a recurrent net at n = 512 (fused-scan vs
+layered), the compile time of a 200-node graph, and gradient memory and time vs T up to 10,000 with and
+without checkpointing.
 
 Each measurement runs in its own process; compilation (jax.jit(...).lower(...).compile()) is timed
 apart from the runs, which are blocked until ready; the time reported is the median of --repeats runs
 (and the median over --rounds, which interleave all measurements).
 
+    bash examples/benchmarks/peers/setup.sh                                 # once: .venv-peers
     .venv/bin/python examples/benchmarks/bench_lif.py --write-docs          # n = 512, 1024, 2048
-    .venv/bin/python examples/benchmarks/bench_lif.py --sizes 4096 --rounds 1
+    .venv/bin/python examples/benchmarks/bench_lif.py --sizes 4096 --rounds 1 --no-peers --no-memory
 """
 
 from __future__ import annotations
@@ -32,19 +36,22 @@ import jax
 import jax.numpy as jnp
 
 import snnir
+from snnir.bench import memory_vs_steps, protocol_graph, time_compiled
 
 BATCH, STEPS, DECAY, THRESHOLD, BETA = 16, 500, 0.9, 1.0, 10.0
-IMPLS = ("floor", "jax", "fused-scan", "layered")
+IMPLS = ("floor", "jax", "fused-scan", "layered", "layered-bf16")
 STRATEGIES = ("fused-scan", "layered")
+PEERS = ("spyx", "snntorch", "norse")
+PEER_DIR = Path(__file__).resolve().parent / "peers"
+PEER_PYTHON = Path(__file__).resolve().parents[2] / ".venv-peers" / "bin" / "python"
+MEMORY_N, MEMORY_STEPS = 512, (500, 1000, 2000, 5000, 10000)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin (written by examples/benchmarks/bench_lif.py) -->", "<!-- bench:end -->"
 
 
 # ---------------------------------------------------------------------- graphs
 def single_layer(n: int) -> snnir.Graph:
-    b = snnir.GraphBuilder(key=0)
-    b.output(b.lif(b.linear(b.input("x", n), n, bias=False, id="fc"), decay=DECAY, id="lif"), id="y")
-    return b.build()
+    return protocol_graph(n)
 
 
 def feed_forward(n: int, layers: int = 3, width: int | None = None) -> snnir.Graph:
@@ -139,24 +146,19 @@ def floor_impl(n: int):
 # ---------------------------------------------------------------------- timing
 def timed(fn, args, repeats: int) -> tuple[float, float]:
     """(compile seconds, median run seconds) of jit(fn)(*args); the first run is a warm-up."""
-    t0 = time.perf_counter()
-    compiled = jax.jit(fn).lower(*args).compile()
-    compile_s = time.perf_counter() - t0
-    jax.block_until_ready(compiled(*args))
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(compiled(*args))
-        runs.append(time.perf_counter() - t0)
-    return compile_s, statistics.median(runs)
+    return time_compiled(fn, args, repeats)[:2]
 
 
 def measure(bench: str, impl: str, n: int, repeats: int) -> dict:
     build_s = 0.0  # snnir.compile: graph to Program (the passes, not the JAX compilation)
-    if impl in STRATEGIES:
+    if bench == "memory":
+        return {"bench": bench, "impl": impl, "n": n,
+                "rows": memory_vs_steps(single_layer(n), MEMORY_STEPS, BATCH, (impl,), run=True)}
+    if impl in STRATEGIES or impl == "layered-bf16":
         graph = GRAPHS[bench](n)
         t0 = time.perf_counter()
-        prog = snnir.compile(graph, mode="straight", strategy=impl)
+        options = {"strategy": "layered", "precision": "bfloat16"} if impl == "layered-bf16" else {"strategy": impl}
+        prog = snnir.compile(graph, mode="straight", **options)
         build_s = time.perf_counter() - t0
         fwd, fwd_bwd, args = snnir_impl(graph, prog)
     else:
@@ -167,27 +169,46 @@ def measure(bench: str, impl: str, n: int, repeats: int) -> dict:
             "fwd_compile_s": fc, "fwd_s": f, "bwd_compile_s": bc, "bwd_s": b}
 
 
-def jobs(sizes: list[int]) -> list[tuple[str, str, int]]:
-    out = [("lif", impl, n) for n in sizes for impl in IMPLS]
+def jobs(sizes: list[int], peers: tuple[str, ...]) -> list[tuple[str, str, int]]:
+    out = [("lif", impl, n) for n in sizes for impl in IMPLS + peers]
     out += [(bench, s, 512) for bench in ("ff3", "rec") for s in STRATEGIES]
     return out + [("chain200", s, 16) for s in STRATEGIES]
 
 
+def command(bench: str, impl: str, n: int, repeats: int, peer_python: Path) -> list[str]:
+    """Each measurement in a fresh process: snnir's in this Python, a peer's in the peers' environment."""
+    if impl in PEERS:
+        return [str(peer_python), str(PEER_DIR / f"{impl}_lif.py"), "--n", str(n), "--batch", str(BATCH),
+                "--steps", str(STEPS), "--repeats", str(repeats)]
+    return [sys.executable, __file__, "--worker", bench, impl, str(n), "--repeats", str(repeats)]
+
+
 def run_all(args) -> list[dict]:
-    todo = jobs(args.sizes)
+    todo = jobs(args.sizes, args.peer_names)
     results: dict[tuple, list[dict]] = {job: [] for job in todo}
     for r in range(args.rounds):
         for bench, impl, n in todo:
             repeats = 1 if bench == "chain200" else args.repeats
-            cmd = [sys.executable, __file__, "--worker", bench, impl, str(n), "--repeats", str(repeats)]
+            cmd = command(bench, impl, n, repeats, args.peers)
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             res = json.loads(out.strip().splitlines()[-1])
             results[(bench, impl, n)].append(res)
-            print(f"  round {r + 1}: {bench:8s} {impl:10s} n={n:<5d} fwd {res['fwd_s']:.4f} s  "
+            print(f"  round {r + 1}: {bench:8s} {impl:12s} n={n:<5d} fwd {res['fwd_s']:.4f} s  "
                   f"fwd+bwd {res['bwd_s']:.4f} s  (compile {res['fwd_compile_s']:.1f} + {res['bwd_compile_s']:.1f} s)",
                   flush=True)
     return [{k: (statistics.median(r[k] for r in rs) if isinstance(rs[0][k], float) else rs[0][k])
              for k in rs[0]} for rs in results.values()]
+
+
+def run_memory(args) -> list[dict]:
+    """Gradient memory and time vs T at n = MEMORY_N (one process per strategy, run once)."""
+    rows = []
+    for strategy in STRATEGIES:
+        cmd = command("memory", strategy, MEMORY_N, 1, args.peers)
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        rows += json.loads(out.strip().splitlines()[-1])["rows"]
+        print(f"  memory: {strategy} done", flush=True)
+    return rows
 
 
 # ---------------------------------------------------------------------- report
@@ -201,8 +222,21 @@ def machine() -> str:
             f"equinox {eqx.__version__}, Python {platform.python_version()}")
 
 
-def tables(results: list[dict], args) -> str:
+def memory_table(rows: list[dict]) -> list[str]:
+    lines = ["", f"Memory for long sequences: the single layer at n = {MEMORY_N}, batch {BATCH}, fwd+bwd. Memory is"
+             " XLA's account of the compiled gradient (temporaries + outputs); checkpointed: segments of about"
+             " sqrt(T) steps (`checkpoint_every`); times from one run:", "",
+             "| strategy | T | segment | plain memory | checkpointed memory | plain fwd+bwd | checkpointed fwd+bwd |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['strategy']} | {r['steps']} | {r['every']} | {r['plain_bytes'] / 2**20:.1f} MiB | "
+                     f"{r['checkpointed_bytes'] / 2**20:.1f} MiB | {r['plain_s']:.3f} | {r['checkpointed_s']:.3f} |")
+    return lines
+
+
+def tables(results: list[dict], args, memory: list[dict] | None = None) -> str:
     by = {(r["bench"], r["impl"], r["n"]): r for r in results}
+    versions = sorted({f"{r['impl']} {r['version']}" for r in results if "version" in r})
     lines = [f"Machine: {machine()}. Batch {BATCH}, T = {STEPS}, float32; median of {args.repeats} runs"
              f" per process, median over {args.rounds} round(s); times in seconds.", "",
              "Single Linear(n -> n) + LIF layer (the Open Neuromorphic protocol):", "",
@@ -210,7 +244,7 @@ def tables(results: list[dict], args) -> str:
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for n in args.sizes:
         floor, ref = by[("lif", "floor", n)], by[("lif", "jax", n)]
-        for impl in IMPLS:
+        for impl in IMPLS + args.peer_names:
             r = by[("lif", impl, n)]
             lines.append(f"| {n} | {impl} | {r['fwd_s']:.4f} | {r['fwd_s'] / floor['fwd_s']:.2f} | "
                          f"{r['fwd_s'] / ref['fwd_s']:.2f} | {r['bwd_s']:.4f} | {r['bwd_s'] / floor['bwd_s']:.2f} | "
@@ -233,48 +267,12 @@ def tables(results: list[dict], args) -> str:
         r = by[("chain200", s, 16)]
         lines.append(f"| {s} | {r['build_s']:.2f} | {r['fwd_compile_s']:.2f} | {r['bwd_compile_s']:.2f} | "
                      f"{r['fwd_s']:.4f} | {r['bwd_s']:.4f} |")
+    if memory:
+        lines += memory_table(memory)
     return "\n".join(lines)
 
 
-HEADER = """# Performance
-
-How fast snnir runs the Open Neuromorphic SNN benchmark, measured against a hand-written JAX version and
-the GEMM-only floor, and which compile strategy wins where.
-
-## Protocol
-
-One Linear(n -> n, no bias) + LIF layer (decay 0.9, threshold 1, subtractive detached reset, superspike
-surrogate 1/(1 + 10|x|)^2), batch 16, T = 500, float32, inputs uniform in [0, 1). *forward* returns the
-spikes [T, B, n]; *fwd+bwd* returns the gradient of the summed spikes with respect to the Linear weight.
-Implementations, timed in the same run:
-
-- **fused-scan**: `snnir.compile(graph, strategy="fused-scan")`, one `lax.scan` over all nodes (the Linear
-  runs inside the loop, T matmuls of B rows).
-- **layered**: `strategy="layered"`, the Linear outside every cycle runs once over all T*B rows, then a scan
-  of the LIF only.
-- **jax**: a hand-written JAX version with the Linear hoisted out of the scan (`x @ W.T` over all rows, a
-  `lax.scan` of the LIF update, the same surrogate as a `custom_jvp`).
-- **floor**: the GEMM alone over all T*B rows; for fwd+bwd the GEMM and its weight gradient (two GEMMs).
-
-Every measurement runs in its own process. Compilation (`jax.jit(f).lower(...).compile()`) is timed
-separately and excluded from run times; each run is blocked until ready; a time is the median of several
-runs (and the median over rounds, which interleave all measurements). Ratios are to the floor and to the
-hand-written JAX version of the same run. Then a 3-layer feed-forward net and a recurrent net at n = 512,
-and the compile time of a 202-node graph.
-
-Reproduce with one command (defaults: n = 512, 1024, 2048; 4096 and up work but are slow on a CPU):
-
-    .venv/bin/python examples/benchmarks/bench_lif.py --write-docs
-
-It takes about 11 minutes on a 2-core CPU. It rewrites only the part between the `bench:` markers below,
-so the written reading survives a rerun.
-
-Peers (Spyx, snnTorch, Norse) are not measured yet: they need their own environment (PyTorch, Haiku or
-Flax), kept out of the project's dependencies, and their LIF must be matched to this one.
-
-## Results
-
-"""
+HEADER = "# Performance\n\nWritten by examples/benchmarks/bench_lif.py; see its docstring for the protocol.\n\n## Results\n\n"
 
 
 def write_docs(text: str) -> None:
@@ -291,14 +289,23 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="passes over all measurements (default 3)")
     parser.add_argument("--write-docs", action="store_true", help=f"write the tables into {DOCS}")
+    parser.add_argument("--peers", type=Path, default=PEER_PYTHON,
+                        help="Python of the peers' environment (examples/benchmarks/peers/setup.sh makes it)")
+    parser.add_argument("--no-peers", action="store_true", help="time snnir, JAX and the floor only")
+    parser.add_argument("--no-memory", action="store_true", help=f"skip memory vs T (T up to {MEMORY_STEPS[-1]})")
     parser.add_argument("--worker", nargs=3, metavar=("BENCH", "IMPL", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         bench, impl, n = args.worker
         print(json.dumps(measure(bench, impl, int(n), args.repeats)))
         return
+    args.peer_names = () if args.no_peers else PEERS
+    if args.peer_names and not args.peers.exists():
+        parser.error(f"no peers' environment at {args.peers}: run examples/benchmarks/peers/setup.sh, "
+                     "or pass --no-peers")
     print(machine(), flush=True)
-    text = tables(run_all(args), args)
+    memory = [] if args.no_memory else run_memory(args)
+    text = tables(run_all(args), args, memory)
     print(text)
     if args.write_docs:
         write_docs(text)
