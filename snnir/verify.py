@@ -155,9 +155,10 @@ def _reachability(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     reached: set[str] = set()
     for n in graph.inputs:
         reached |= {n.id} | nx.descendants(g, n.id)
-    feeds_output: set[str] = set()
-    for n in graph.outputs:
-        feeds_output |= {n.id} | nx.ancestors(g, n.id)
+    feeds_output: set[str] = set()  # nodes an Output or a legitimate sink (a spike counter) depends on
+    for n in graph.nodes:
+        if n.kind == "Output" or n.SINK:
+            feeds_output |= {n.id} | nx.ancestors(g, n.id)
     out = []
     seen = set()
     for n in graph.nodes:

@@ -78,6 +78,8 @@ def test_nested_composites_expand_recursively():
     assert flat.node_ids == ("x0", "net/enc", "net/cell/fc", "net/cell/lif", "net/gain", "y_out")
     assert {e.key for e in flat.edges} == {("x0", "net/enc"), ("net/enc", "net/cell/fc"), ("net/cell/fc", "net/cell/lif"),
                                            ("net/cell/lif", "net/gain"), ("net/gain", "y_out")}
+    nested = wrap(outer, [(3,)])
+    assert nested.parameter_count() == flat.parameter_count() > 0  # parameters inside composites count
 
 
 def test_joined_edges_add_delays_and_keep_feedback_marks():

@@ -622,6 +622,9 @@ def test_counters_are_sinks_and_expose_their_count():
         edges=[snnir.Edge("x", "lif"), snnir.Edge("lif", "y"), snnir.Edge("lif", "sc"), snnir.Edge("lif", "ar"),
                snnir.Edge("x", "alif"), snnir.Edge("alif", "threshold", src_port="t")])
     assert [d for d in snnir.check(graph) if d.nodes in (("sc",), ("ar",))] == []
+    counted_only = snnir.Graph(nodes=list(graph.nodes) + [snnir.Scale(id="scale_to_sc", scale=2.0)],
+                               edges=list(graph.edges) + [snnir.Edge("x", "scale_to_sc"), snnir.Edge("scale_to_sc", "sc")])
+    assert not [d for d in snnir.check(counted_only) if "scale_to_sc" in d.nodes]  # feeding a counter is a use
     prog = snnir.compile(graph)
     xs = np.random.default_rng(0).uniform(0.0, 2.0, size=(8, 2, N)).astype(np.float32)
     state, traces = prog.trace(prog.init_state((2,)), jnp.asarray(xs), state_vars=True)

@@ -149,7 +149,14 @@ class Graph(BaseModel, metaclass=_GraphMeta):
         return dtypes[0] if dtypes else "float32"
 
     def parameter_count(self) -> int:
-        return sum(int(v.size) for n in self.nodes for p, v in n.params().items() if p in n.float_params())
+        """Float parameters of every node, those inside composites (``Subgraph``) included."""
+        total = 0
+        for n in self.nodes:
+            total += sum(int(v.size) for p, v in n.params().items() if p in n.float_params())
+            inner = getattr(n, "graph", None)
+            if isinstance(inner, Graph):
+                total += inner.parameter_count()
+        return total
 
     # ------------------------------------------------------------------ value semantics
     def __eq__(self, other: object) -> bool:
