@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import equinox as eqx
@@ -16,16 +17,27 @@ class LinearKernel(Kernel):
     """y = x (W ⊙ M)ᵀ + b on the last axis (W stored [out, in]; M an optional int 0/1 mask, never trained).
 
     ``compute_dtype`` (a program's precision policy) rounds x and W for the product; b and y keep x's dtype.
+    ``layout="in_out"``: weight and mask are held transposed, [in, out] (see ``in_out_layout``).
     """
 
     weight: jax.Array
     bias: jax.Array | None
     mask: jax.Array | None = None
     compute_dtype: str | None = eqx.field(static=True, default=None)
+    layout: str = eqx.field(static=True, default="out_in")
+
+    def in_out_layout(self) -> "LinearKernel":
+        """This kernel with W (and M) transposed once to [in, out]. A time loop multiplies B rows by W at
+        every step, and on XLA:CPU ``x @ W`` with W [in, out] runs faster there than ``x @ W.T`` (about
+        1.2x for a 1024-wide layer at batch 16), because the loop does not hoist the transposition."""
+        if self.layout == "in_out":
+            return self
+        mask = None if self.mask is None else self.mask.T
+        return dataclasses.replace(self, weight=self.weight.T, mask=mask, layout="in_out")
 
     def step(self, state, x, key=None):
         w = self.weight if self.mask is None else jnp.where(self.mask != 0, self.weight, jnp.zeros_like(self.weight))
-        y = synaptic_matmul(x, w.T, self.compute_dtype)
+        y = synaptic_matmul(x, w if self.layout == "in_out" else w.T, self.compute_dtype)
         return state, y if self.bias is None else y + self.bias
 
 

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 
 from .plan import history_var
 from .scan import segmented
-from .program import CLOCK, Program, _batch_rank, _freeze
+from .program import CLOCK, Program, _batch_rank, _freeze, loop_layout
 
 
 def _shifted(seq, state, src, n_batch: int, steps: int):
@@ -52,6 +52,8 @@ def _final_history(values, hist, depth: int, n_batch: int, active_steps):
 @eqx.filter_jit
 def run_layered(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
     steps = next(iter(inputs.values())).shape[0]
+    scanned = frozenset(nid for kind, members in prog.stages if kind == "scan" for nid in members)
+    prog = loop_layout(prog, scanned)  # map stages keep [out, in]: one large GEMM, no loop to hoist from
 
     def run(state, inputs, length):
         state, ys, record = _run_stages(prog, state, inputs, key, lengths, trace_nodes, state_vars)

@@ -352,8 +352,18 @@ def _one_step(prog: Program, state, inputs, key, n_batch: int):
     return state, {oid: values[(oid, "in")] for oid in prog.output_ids}
 
 
+def loop_layout(prog: Program, members: frozenset[str] | None = None) -> Program:
+    """``prog`` (traced, inside jit) with the weights of the Linear kernels that run inside a time loop
+    transposed once before it (``LinearKernel.in_out_layout``); gradients flow back through the
+    transposition to the program's own [out, in] weights."""
+    kernels = {nid: (k.in_out_layout() if hasattr(k, "in_out_layout") and (members is None or nid in members) else k)
+               for nid, k in prog.kernels.items()}
+    return dataclasses.replace(prog, kernels=kernels)
+
+
 @eqx.filter_jit
 def _run(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
+    prog = loop_layout(prog)
     n_batch = _batch_rank(prog, inputs)
     outputs = prog.output_ids
 
