@@ -249,6 +249,8 @@ def tables(results: list[dict], args, memory: list[dict] | None = None) -> str:
             lines.append(f"| {n} | {impl} | {r['fwd_s']:.4f} | {r['fwd_s'] / floor['fwd_s']:.2f} | "
                          f"{r['fwd_s'] / ref['fwd_s']:.2f} | {r['bwd_s']:.4f} | {r['bwd_s'] / floor['bwd_s']:.2f} | "
                          f"{r['bwd_s'] / ref['bwd_s']:.2f} | {r['fwd_compile_s']:.2f} / {r['bwd_compile_s']:.2f} |")
+    if ("ff3", "fused-scan", 512) not in by:  # a partial run (--sizes only): the single layer alone
+        return "\n".join(lines + (memory_table(memory) if memory else []))
     lines += ["", "Deeper nets at n = 512 (3-layer feed-forward: 3 x (Linear + LIF); recurrent: Linear + LIF with a"
               " recurrent Linear edge):", "",
               "| net | strategy | forward | fwd+bwd | layered / fused (fwd, fwd+bwd) | compile fwd / fwd+bwd |",
