@@ -93,6 +93,19 @@ def time_torch(fn, repeats: int) -> tuple[float, float, object]:
     return first_s, statistics.median(runs), out
 
 
+def bench_torch(impl: str, args, forward, forward_backward, xs, version: str, match: str) -> None:
+    """Time a torch peer's forward (without autograd) and forward+backward on ``xs`` and report them."""
+    import torch
+
+    def run_forward():
+        with torch.no_grad():
+            return forward(xs)
+
+    fwd = time_torch(run_forward, args.repeats)
+    bwd = time_torch(lambda: forward_backward(xs), args.repeats)
+    report(impl, args.n, fwd, bwd, version, match)
+
+
 def setup_torch():
     """Import torch, use every core, float32 (CPU matmuls are full float32: no TF32 on a CPU)."""
     import os

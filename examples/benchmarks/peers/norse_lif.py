@@ -78,14 +78,7 @@ def main() -> None:
     x, w = C.bench_inputs(args.n, args.batch, args.steps)
     forward, forward_backward = build(w)
     xs = torch.from_numpy(x)
-
-    def run_forward():
-        with torch.no_grad():
-            return forward(xs)
-
-    fwd = C.time_torch(run_forward, args.repeats)
-    bwd = C.time_torch(lambda: forward_backward(xs), args.repeats)
-    C.report("norse", args.n, fwd, bwd, version("norse"), MATCH)
+    C.bench_torch("norse", args, forward, forward_backward, xs, version("norse"), MATCH)
 
 
 if __name__ == "__main__":

@@ -83,14 +83,7 @@ def main() -> None:
     x, w = C.bench_inputs(args.n, args.batch, args.steps)
     forward, forward_backward = build(w, delay)
     xs = torch.from_numpy(x)
-
-    def run_forward():
-        with torch.no_grad():
-            return forward(xs)
-
-    fwd = C.time_torch(run_forward, args.repeats)
-    bwd = C.time_torch(lambda: forward_backward(xs), args.repeats)
-    C.report("snntorch", args.n, fwd, bwd, snntorch.__version__, MATCH[args.reset_delay])
+    C.bench_torch("snntorch", args, forward, forward_backward, xs, snntorch.__version__, MATCH[args.reset_delay])
 
 
 if __name__ == "__main__":
