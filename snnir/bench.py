@@ -150,15 +150,15 @@ def gemm_floor(weight: jax.Array, xs: jax.Array, repeats: int) -> Measurement:
 
 
 def memory_vs_steps(graph: Graph, steps: Sequence[int], batch: int, strategies: Sequence[str] = STRATEGIES,
-                    run: bool = False, repeats: int = 1, mode: str = "straight") -> list[dict[str, Any]]:
+                    run: bool = False, repeats: int = 1, **options: Any) -> list[dict[str, Any]]:
     """For each strategy and T: the gradient's working memory without and with checkpointing (segments of
     about sqrt(T) steps), from the compiled functions (nothing runs unless ``run``; then their times too)."""
     rows = []
     for strategy, t in ((s, t) for s in strategies for t in steps):
         every = max(1, math.isqrt(t))
         row: dict[str, Any] = {"strategy": strategy, "steps": t, "every": every}
-        for label, options in (("plain", {}), ("checkpointed", {"checkpoint_every": every})):
-            prog = compile_graph(graph, mode=mode, strategy=strategy, **options)
+        for label, every_option in (("plain", None), ("checkpointed", every)):
+            prog = compile_graph(graph, strategy=strategy, checkpoint_every=every_option, **options)
             _, backward, params = program_functions(prog)
             xs = {iid: jax.ShapeDtypeStruct((t, batch) + shape, jnp.dtype(prog.dtype))
                   for iid, shape in prog.input_shapes.items()}

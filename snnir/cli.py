@@ -284,29 +284,29 @@ def _convert(args) -> int:
 def _bench(args) -> int:
     import jax
 
-    from . import bench
+    from . import bench, compile
     from .errors import ProgramInputError
     from .io import load
 
     if (args.file is None) == (args.protocol is None):
         raise ProgramInputError("give a model FILE or --protocol N (not both)")
     for flag, value in (("--steps", args.steps), ("--batch", args.batch), ("--repeats", args.repeats),
-                        ("--protocol", args.protocol), ("--checkpoint-every", args.checkpoint_every)):
+                        ("--protocol", args.protocol), ("--checkpoint-every", args.checkpoint_every),
+                        ("--memory-steps", min(args.memory_steps) if args.memory_steps else None)):
         if value is not None and value < 1:
             raise ProgramInputError(f"{flag} must be at least 1, got {value}")
     graph = load(args.file) if args.file else bench.protocol_graph(args.protocol)
     options = {"mode": args.mode, "precision": args.precision, "checkpoint_every": args.checkpoint_every}
     strategies = bench.STRATEGIES if args.strategy == "all" else (args.strategy,)
-    probe = _compile_for_bench(graph, options)
     if args.protocol:
         xs = {"x": bench.protocol_inputs(args.protocol, args.steps, args.batch)}
-    else:
-        xs = bench.random_inputs(probe, args.steps, args.batch)
+    else:  # compiling once here also checks the options before any timing starts
+        xs = bench.random_inputs(compile(graph, **options), args.steps, args.batch)
     rows = [bench.measure_graph(graph, s, xs, args.repeats, **options) for s in strategies]
     if args.protocol:
-        rows.append(bench.gemm_floor(probe.kernels["fc"].weight, xs["x"], args.repeats))
-    memory = (bench.memory_vs_steps(graph, args.memory_steps, args.batch, strategies, mode=args.mode)
-              if args.memory_steps else [])
+        rows.append(bench.gemm_floor(jax.numpy.asarray(graph.node("fc").weight), xs["x"], args.repeats))
+    memory = (bench.memory_vs_steps(graph, args.memory_steps, args.batch, strategies, mode=args.mode,
+                                    precision=args.precision) if args.memory_steps else [])
     if args.json:
         print(json.dumps({"rows": [r.to_dict() for r in rows], "memory": memory,
                           "steps": args.steps, "batch": args.batch, "backend": jax.default_backend()}, indent=2))
@@ -317,7 +317,7 @@ def _bench(args) -> int:
           f"jax {jax.__version__} ({jax.default_backend()}); seconds, median of {args.repeats} runs")
     print("\nimplementation  snnir.compile  jit fwd  jit fwd+bwd     forward     fwd+bwd  grad memory")
     for r in rows:
-        memory_text = "-" if r.backward_bytes is None else _bytes(r.backward_bytes)
+        memory_text = _bytes(r.backward_bytes)
         print(f"{r.name:<15} {r.build_s:>13.3f} {r.forward_compile_s:>8.2f} {r.backward_compile_s:>12.2f} "
               f"{r.forward_s:>11.4f} {r.backward_s:>11.4f} {memory_text:>12}")
     if memory:
@@ -329,20 +329,13 @@ def _bench(args) -> int:
     return 0
 
 
-def _compile_for_bench(graph, options):
-    from . import compile
-
-    return compile(graph, **options)
-
-
 def _bytes(n: int | None) -> str:
     if n is None:
         return "-"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"  # pragma: no cover
+    if n < 1024:
+        return f"{n} B"
+    exponent = min(3, int(math.log(n, 1024)))
+    return f"{n / 1024 ** exponent:.1f} {('KiB', 'MiB', 'GiB')[exponent - 1]}"
 
 
 def _schema(args) -> int:

@@ -142,6 +142,8 @@ def test_bench_protocol_sits_beside_the_gemm_floor(capsys):
     (["bench"], "FILE or --protocol"),
     (["bench", "--protocol", "0"], "--protocol must be at least 1"),
     (["bench", "--protocol", "8", "--steps", "0"], "--steps must be at least 1"),
+    (["bench", "--protocol", "8", "--memory-steps", "16", "0"], "--memory-steps must be at least 1"),
+    (["bench", MODEL, "--checkpoint-every", "0"], "--checkpoint-every must be at least 1"),
 ])
 def test_bench_refuses_bad_arguments(argv, words, capsys):
     assert main(argv) == 1

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import snnir
+from tests.jaxprs import equations
 from snnir.errors import ProgramInputError, SnnirError
 
 T, B, N_IN, N_HID, N_OUT = 200, 8, 32, 64, 16
@@ -58,7 +59,7 @@ def mixed(request, graph, xs):
 def test_products_run_in_the_narrow_dtype_and_everything_else_in_float32(mixed, xs):
     precision, prog, state, traces = mixed
     jaxpr = jax.make_jaxpr(lambda p, s, x: p(s, x))(prog, prog.init_state((B,)), xs[:4])
-    dots = _equations(jaxpr.jaxpr, "dot_general")
+    dots = equations(jaxpr.jaxpr, "dot_general")
     assert len(dots) == 2  # both matmuls take narrow operands and give float32
     for eqn in dots:
         assert [v.aval.dtype for v in eqn.invars] == [jnp.dtype(precision)] * 2
@@ -67,20 +68,6 @@ def test_products_run_in_the_narrow_dtype_and_everything_else_in_float32(mixed, 
     assert membranes and all(leaf.dtype == jnp.float32 for leaf in jax.tree_util.tree_leaves(membranes))
     assert all(t.dtype == jnp.float32 for t in traces.values())
     assert prog.kernels["fc0"].weight.dtype == jnp.float32  # parameters are not rounded in place
-
-
-def _equations(jaxpr, primitive: str) -> list:
-    """Every equation of ``primitive`` in ``jaxpr`` and the jaxprs nested in it (jit, scan, ...)."""
-    found = []
-    for eqn in jaxpr.eqns:
-        if eqn.primitive.name == primitive:
-            found.append(eqn)
-        for value in eqn.params.values():
-            for inner in value if isinstance(value, (tuple, list)) else (value,):
-                inner = getattr(inner, "jaxpr", inner)
-                if hasattr(inner, "eqns"):
-                    found += _equations(inner, primitive)
-    return found
 
 
 def test_input_driven_currents_stay_within_the_rounding_bound(mixed, graph, xs, reference):
@@ -146,7 +133,7 @@ def test_convolutions_follow_the_policy():
     ys_full = full(full.init_state((2,)), xs)[1]["y"]
     ys_narrow = narrow(narrow.init_state((2,)), xs)[1]["y"]
     assert ys_narrow.dtype == jnp.float32
-    convs = _equations(jax.make_jaxpr(lambda p: p(p.init_state((2,)), xs))(narrow).jaxpr, "conv_general_dilated")
+    convs = equations(jax.make_jaxpr(lambda p: p(p.init_state((2,)), xs))(narrow).jaxpr, "conv_general_dilated")
     assert convs and all([v.aval.dtype for v in e.invars] == [jnp.dtype(jnp.bfloat16)] * 2 for e in convs)
     # sum |x||w| over each window, from the float32 program on absolute values
     absolute = snnir.compile(conv_graph(np.abs(w)))

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import snnir
+from tests.jaxprs import equations
 
 T, B, N_IN, N_HID, N_OUT = 8, 3, 4, 5, 3
 
@@ -423,3 +424,22 @@ def test_non_integer_batch_shape_is_a_shape_error(prog):
 def test_trace_of_an_unknown_node(prog, xs):
     with pytest.raises(snnir.ProgramInputError, match="'nope'"):
         prog.trace(prog.init_state((B,)), xs, nodes=["nope"])
+
+
+# ---------------------------------------------------------------------- loop layout
+def test_linear_weights_in_a_time_loop_are_transposed_once_before_it(graph):
+    """Inside the scan a Linear multiplies x @ W with W already [in, out]: the transposition of each
+    weight happens once, outside the loop, and the scan body multiplies without transposing."""
+    prog = snnir.compile(graph, strategy="fused-scan")
+    xs = jnp.zeros((3, B) + prog.input_shapes[prog.input_ids[0]], jnp.float32)
+    jaxpr = jax.make_jaxpr(lambda p: p(p.init_state((B,)), xs))(prog).jaxpr
+    scans = equations(jaxpr, "scan")
+    assert len(scans) == 1
+    body = scans[0].params["jaxpr"].jaxpr
+    linears = [k for k in prog.kernels.values() if type(k).__name__ == "LinearKernel"]
+    assert equations(body, "dot_general") and not equations(body, "transpose")
+    outside = [e for e in equations(jaxpr, "transpose") if e not in equations(body, "transpose")]
+    assert len(outside) >= len(linears)
+    for eqn in equations(body, "dot_general"):  # contracting the input's last axis with the weight's first
+        (lhs_contract, rhs_contract), _ = eqn.params["dimension_numbers"]
+        assert tuple(rhs_contract) == (0,)
