@@ -20,11 +20,18 @@ PRECISIONS = ("float32", "bfloat16", "float16")
 
 
 def synaptic_matmul(x: jax.Array, w_t: jax.Array, compute_dtype: str | None) -> jax.Array:
-    """x @ w_t, with both operands rounded to ``compute_dtype`` (None: as they are)."""
+    """x @ w_t, with both operands rounded to ``compute_dtype`` (None: as they are).
+
+    Leading axes (time, batch) are merged into one row axis first. Then the weight gradient is one
+    plain [rows, out]ᵀ·[rows, in] product; contracting two row axes instead makes XLA:CPU copy the
+    cotangent into a transposed layout first (a full pass over [T·B, out])."""
+    rows = x.reshape((-1, x.shape[-1])) if x.ndim > 2 else x
     if compute_dtype is None:
-        return x @ w_t
-    dtype = jnp.dtype(compute_dtype)
-    return jnp.matmul(x.astype(dtype), w_t.astype(dtype), preferred_element_type=x.dtype)
+        y = rows @ w_t
+    else:
+        dtype = jnp.dtype(compute_dtype)
+        y = jnp.matmul(rows.astype(dtype), w_t.astype(dtype), preferred_element_type=x.dtype)
+    return y.reshape(x.shape[:-1] + y.shape[-1:]) if x.ndim > 2 else y
 
 
 def synaptic_operands(x: jax.Array, w: jax.Array, compute_dtype: str | None) -> tuple[jax.Array, jax.Array, dict]:

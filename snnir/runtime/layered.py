@@ -49,7 +49,7 @@ def _final_history(values, hist, depth: int, n_batch: int, active_steps):
     return jnp.moveaxis(jnp.take_along_axis(merged, index, axis=0), 0, n_batch)
 
 
-@eqx.filter_jit
+@eqx.filter_jit(inline=True)
 def run_layered(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
     steps = next(iter(inputs.values())).shape[0]
     scanned = frozenset(nid for kind, members in prog.stages if kind == "scan" for nid in members)

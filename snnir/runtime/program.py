@@ -346,7 +346,7 @@ def _freeze(active: jax.Array, new: Any, old: Any, n_batch: int) -> Any:
     return jax.tree_util.tree_map(pick, new, old)
 
 
-@eqx.filter_jit
+@eqx.filter_jit(inline=True)
 def _one_step(prog: Program, state, inputs, key, n_batch: int):
     state, values = prog._advance(state, inputs, key, n_batch)
     return state, {oid: values[(oid, "in")] for oid in prog.output_ids}
@@ -361,7 +361,7 @@ def loop_layout(prog: Program, members: frozenset[str] | None = None) -> Program
     return dataclasses.replace(prog, kernels=kernels)
 
 
-@eqx.filter_jit
+@eqx.filter_jit(inline=True)
 def _run(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
     prog = loop_layout(prog)
     n_batch = _batch_rank(prog, inputs)
