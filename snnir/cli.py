@@ -15,6 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .plugins import import_plugin
+
 EPILOG = """examples:
   snnir validate model.snnir other.json        every problem of every file; exit 1 on any error
   snnir validate --json model.snnir             the same as JSON, for machines
@@ -31,6 +33,7 @@ EPILOG = """examples:
   snnir bench model.snnir --steps 500 --batch 16   compile and run times, forward and fwd+bwd, per strategy
   snnir bench --protocol 1024 --precision bfloat16   the Open Neuromorphic layer beside the GEMM floor
   snnir bench model.snnir --memory-steps 1000 10000   gradient memory vs T, plain and checkpointed
+  snnir --import layers.py run custom.snnir     a model with custom layers: layers.py registers their classes
 """
 
 
@@ -41,20 +44,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        for target in args.imports:
+            import_plugin(target)
         return args.run(args)
     except Exception as err:  # noqa: BLE001  (the CLI turns every failure into a message)
         from .errors import SnnirError
+        from .ir.kinds.custom import UnknownLayerError
 
         if args.debug or not isinstance(err, (SnnirError, OSError)):
             raise
         print(f"snnir {args.command}: {err}", file=sys.stderr)
+        if _raised_by(err, UnknownLayerError):
+            print("  hint: on the command line, name the code that registers it: snnir --import layers.py "
+                  f"{args.command} ...", file=sys.stderr)
         return 1
+
+
+def _raised_by(err: BaseException, cls: type) -> bool:
+    """Whether ``err`` or an error it wraps (causes, and pydantic's per-field errors) is a ``cls``."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, cls):
+            return True
+        for detail in getattr(err, "errors", lambda: [])() if hasattr(err, "error_count") else []:
+            if isinstance(detail.get("ctx", {}).get("error"), cls):
+                return True
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snnir", description="Validate, inspect, run and convert snnir models.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                        help="run this .py file or module first (it registers custom layer classes with "
+                             "snnir.register_layer, so files that use them load); repeatable")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check model files and list every problem")

@@ -148,3 +148,85 @@ def test_bench_protocol_sits_beside_the_gemm_floor(capsys):
 def test_bench_refuses_bad_arguments(argv, words, capsys):
     assert main(argv) == 1
     assert words in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- --import: custom layers
+PLUGIN = '''  # registered under a name of its own: each test's copy is a different class
+import jax.numpy as jnp
+import snnir
+
+
+@snnir.register_layer(name=f"cli_test.{__name__}")
+class Leaky(snnir.StatefulLayer):
+    alpha: snnir.TrainableArray
+
+    def __init__(self, alpha):
+        super().__init__(None)
+        self.alpha = self.init_parameters(alpha, (1,))
+
+    def init_state(self, shape, key):
+        return [jnp.zeros(shape)]
+
+    def __call__(self, state, x, *, key=None):
+        m = self.alpha.data[0] * state[0] + x
+        return [m], m
+'''
+
+
+def _custom_model(tmp_path, plugin):
+    from snnir.plugins import import_plugin
+
+    layers = import_plugin(str(plugin))
+    g = snnir.Graph(nodes=[snnir.Input(id="x", shape=(3,)), snnir.Custom(id="leaky", module=layers.Leaky(0.5)),
+                           snnir.Output(id="y")], edges=[("x", "leaky"), ("leaky", "y")])
+    path = tmp_path / "custom.json"
+    snnir.save(g, path)
+    return path
+
+
+def test_import_lets_the_cli_load_custom_layers(tmp_path, capsys):
+    plugin = tmp_path / "cli_plugin_layers.py"
+    plugin.write_text(PLUGIN)
+    model = _custom_model(tmp_path, plugin)
+    x = np.zeros((4, 1, 3), np.float32)
+    x[0] = 1.0
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "out.npz"
+    assert main(["--import", str(plugin), "run", str(model), "--input", str(tmp_path / "x.npy"),
+                 "--output", str(out)]) == 0
+    with np.load(out) as saved:  # m_t = 0.5 m_{t-1} + x_t: 1, 0.5, 0.25, 0.125
+        np.testing.assert_allclose(saved["trace/y"][:, 0, 0], [1.0, 0.5, 0.25, 0.125])
+    assert main(["--import", str(plugin), "info", str(model)]) == 0  # importing twice keeps the class
+    assert "Custom" in capsys.readouterr().out
+
+
+def test_import_by_module_name_from_the_current_folder(tmp_path, monkeypatch, capsys):
+    plugin = tmp_path / "cli_plugin_by_name.py"
+    plugin.write_text(PLUGIN)
+    model = _custom_model(tmp_path, plugin)
+    monkeypatch.chdir(tmp_path)
+    assert main(["--import", "cli_plugin_by_name", "validate", str(model)]) == 0
+
+
+def test_unregistered_layer_points_to_import(tmp_path, capsys):
+    plugin = tmp_path / "cli_plugin_unknown.py"
+    plugin.write_text(PLUGIN)
+    model = _custom_model(tmp_path, plugin)
+    model.write_text(model.read_text().replace("cli_test.cli_plugin_unknown", "nowhere.Layer"))
+    assert main(["info", str(model)]) == 1
+    err = capsys.readouterr().err
+    assert "nowhere.Layer" in err and "--import" in err
+
+
+@pytest.mark.parametrize("content, target, needle", [
+    (None, "missing_layers.py", "no such file"),
+    ("raise RuntimeError('broken plugin')", "cli_plugin_broken.py", "broken plugin"),
+    (None, "no_such_module_anywhere", "no module of that name"),
+])
+def test_import_failures_are_messages(tmp_path, capsys, content, target, needle):
+    if content is not None:
+        (tmp_path / target).write_text(content)
+    arg = str(tmp_path / target) if target.endswith(".py") else target
+    assert main(["--import", arg, "info", MODEL]) == 1
+    err = capsys.readouterr().err
+    assert needle in err and target.removesuffix(".py") in err
