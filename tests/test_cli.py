@@ -216,6 +216,7 @@ def test_unregistered_layer_points_to_import(tmp_path, capsys):
     assert main(["info", str(model)]) == 1
     err = capsys.readouterr().err
     assert "nowhere.Layer" in err and "--import" in err
+    assert err.count("invalid graph") == 1  # said once, not once per wrapping layer
 
 
 @pytest.mark.parametrize("content, target, needle", [

@@ -254,6 +254,50 @@ def test_local_feedback_against_the_reference(mode):
         assert_matches_reference(g, xs, mode)
 
 
+def recurrent_cell_net():
+    """enc -> cell -> head, where ``cell`` is one same-step layer holding a zero-delay cycle
+    (ff -> n -> rec -> n): delayed mode delays enc -> cell and cell -> head, but not the cycle inside."""
+    inner = Graph(nodes=[I(id="in", shape=(3,)), L(id="ff", weight=w(4, 3, 12)), lif("n", 4, threshold=0.25),
+                         L(id="rec", weight=w(4, 4, 13)), O(id="out")],
+                  edges=[E("in", "ff"), E("ff", "n"), E("n", "rec"), E("rec", "n"), E("n", "out")])
+    cell = Subgraph(id="cell", graph=inner, same_step=True)
+    return Graph(nodes=[I(id="x", shape=(3,)), L(id="enc", weight=w(3, 3, 14)), cell,
+                        L(id="head", weight=w(2, 4, 15)), O(id="y")],
+                 edges=[E("x", "enc"), E("enc", "cell"), E("cell", "head"), E("head", "y")])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cycle_inside_a_same_step_composite_against_the_reference(mode):
+    """Both modes mark rec -> n inside the block (n is declared first) and read the previous step there;
+    the reference reads that mark from the IR and applies delayed mode's extra step to the outer edges only."""
+    g = recurrent_cell_net()
+    xs = {"x": spikes(12, 2, (3,), 21, p=0.6)}
+    prog = snnir.compile(g, mode=mode)
+    assert prog.feedback_edges == (("cell/rec", "cell/n"),)
+    marked = g.replace(nodes=tuple(
+        n.replace(graph=n.graph.replace(edges=tuple(e.replace(feedback=e.key == ("rec", "n")) for e in n.graph.edges)))
+        if n.id == "cell" else n for n in g.nodes))
+    prog, ys = run(g, xs, mode)
+    np.testing.assert_array_equal(ys["y"], simulate(marked, xs, mode)["y"])
+    spiking = np.asarray(prog.trace(prog.init_state((2,)), xs)[1]["cell/n"])
+    assert 0 < spiking.mean() < 1  # the cycle is exercised: spikes come and go
+
+
+def test_delayed_mode_delays_a_same_step_composite_by_its_outer_edges_only():
+    """A pulse at t = 0 reaches the block's Linear ff and the membrane of n at t = 1 in delayed mode (one
+    edge between layers, enc -> cell, lies on the way; the edges inside the block add nothing), and at
+    t = 0 in straight mode."""
+    g = recurrent_cell_net()
+    xs = {"x": np.zeros((6, 1, 3), np.float32)}
+    xs["x"][0] = 1.0
+    for mode, t in (("straight", 0), ("delayed", 1)):
+        prog = snnir.compile(g, mode=mode)
+        _, traces = prog.trace(prog.init_state((1,)), xs, state_vars=True)
+        for name in ("cell/ff", "cell/n:v"):
+            active = np.abs(np.asarray(traces[name])).reshape(6, -1).sum(axis=1)
+            assert int(np.flatnonzero(active)[0]) == t, (mode, name)
+
+
 def test_seed_feedback_from_layernorm_into_linear_is_a_verify_error_naming_the_edge():
     """The seed's SequentialLocalFeedback([Linear(10, 20), LayerNorm(20), LIF], feedback_layers={1: 0})."""
     net = local_feedback("net", [L(id="fc", weight=w(20, 10)), snnir.LayerNorm(id="ln"), lif("lif", 20)],

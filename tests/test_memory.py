@@ -70,6 +70,25 @@ def test_backward_memory_grows_sublinearly_with_checkpointing(strategy):
     assert ckpt_growth < 0.5 * plain_growth  # sqrt(T) segments: about sqrt(9) = 3
 
 
+@pytest.mark.parametrize("strategy", ["fused-scan", "layered"])
+def test_a_partial_last_segment_does_not_copy_the_inputs(strategy):
+    """T = 60·60 + 1: the 60 full segments read their steps from the input in place. Splitting off the
+    first 3600 steps as one [60, 60, ...] array would copy all of a wide input (7 MiB here)."""
+    b = snnir.GraphBuilder(key=0)
+    x = b.input("x", shape=(256,))
+    b.output(b.li(b.linear(b.lif(b.linear(x, 16), decay=0.9), 1), decay=0.8), id="y")
+    prog = snnir.compile(b.build(), strategy=strategy).checkpointed(60)
+
+    def backward_bytes(steps):
+        xs = jnp.zeros((steps, 2, 256), jnp.float32)
+        params, static = eqx.partition(prog, eqx.is_inexact_array)
+        gradient = jax.grad(lambda p, xs: _loss(eqx.combine(p, static), xs))
+        return jax.jit(gradient).lower(params, xs).compile().memory_analysis().temp_size_in_bytes
+
+    input_bytes = 3600 * 2 * 256 * 4
+    assert backward_bytes(3601) < backward_bytes(3600) + input_bytes / 4
+
+
 def test_checkpoint_segment_must_be_a_positive_int():
     with pytest.raises(snnir.ProgramInputError, match="positive int"):
         _program("fused-scan").checkpointed(0)

@@ -200,7 +200,8 @@ def load(path: str | os.PathLike, verify: bool = True, limits: LoadLimits = Load
     try:
         graph = Graph.model_validate(graph_doc)
     except (InvalidIRError, SnnirError) as err:
-        raise ModelFileError(path, f"invalid graph:\n{err}") from None
+        message = str(err)  # the IR's own errors already begin "invalid graph:"
+        raise ModelFileError(path, message if message.startswith("invalid graph") else f"invalid graph:\n{message}") from None
     except (TypeError, ValueError, RecursionError) as err:  # anything pydantic could not even classify
         raise ModelFileError(path, f"invalid graph: {type(err).__name__}: {err}") from None
     if verify:

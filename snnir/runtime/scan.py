@@ -23,11 +23,14 @@ def segmented(run: Callable, carry: Any, xs: Any, length: int, segment: int | No
     n_full, rest = divmod(length, segment)
 
     @jax.checkpoint
-    def run_segment(c, xs_segment):
-        return run(c, xs_segment, segment)
+    def run_segment(c, start):
+        # each segment slices its steps out of the whole ``xs`` (no [n_full, segment, ...] copy of the
+        # inputs, which a reshape of the first n_full·segment steps would need when T % segment != 0)
+        part = jax.tree_util.tree_map(lambda x: jax.lax.dynamic_slice_in_dim(x, start, segment), xs)
+        return run(c, part, segment)
 
-    head = jax.tree_util.tree_map(lambda x: x[: n_full * segment].reshape((n_full, segment) + x.shape[1:]), xs)
-    carry, ys = jax.lax.scan(run_segment, carry, head, length=n_full)
+    starts = jnp.arange(n_full, dtype=jnp.int32) * segment
+    carry, ys = jax.lax.scan(run_segment, carry, starts, length=n_full)
     ys = jax.tree_util.tree_map(lambda y: y.reshape((n_full * segment,) + y.shape[2:]), ys)
     if rest:
         tail = jax.tree_util.tree_map(lambda x: x[n_full * segment:], xs)
