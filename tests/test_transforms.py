@@ -443,3 +443,26 @@ def test_linear_weights_in_a_time_loop_are_transposed_once_before_it(graph):
     for eqn in equations(body, "dot_general"):  # contracting the input's last axis with the weight's first
         (lhs_contract, rhs_contract), _ = eqn.params["dimension_numbers"]
         assert tuple(rhs_contract) == (0,)
+
+
+def test_a_program_inlines_into_the_enclosing_trace(prog, xs):
+    """Called inside the user's jit (or grad), a program adds its equations to that trace instead of a
+    nested jit call: XLA can then fold constants such as the loss's cotangent into the time loop."""
+    for strategy in ("fused-scan", "layered"):
+        p = prog if prog.strategy == strategy else snnir.compile(prog.to_graph(), strategy=strategy)
+        jaxpr = jax.make_jaxpr(lambda p: p(p.init_state((B,)), xs)[1])(p).jaxpr
+        assert equations(jaxpr, "scan")
+        assert not equations(jaxpr, "pjit") and not equations(jaxpr, "jit"), strategy
+
+
+def test_a_hoisted_linear_multiplies_one_row_axis(graph, xs):
+    """The layered strategy's Linear over all T·B rows is one 2-D product ([T·B, in] x [in, out]), so its
+    weight gradient is one plain GEMM rather than a contraction over two row axes."""
+    prog = snnir.compile(graph, strategy="layered")
+    jaxpr = jax.make_jaxpr(jax.grad(lambda p: jnp.sum(p(p.init_state((B,)), xs)[1]["y"])))(prog).jaxpr
+    scans = equations(jaxpr, "scan")
+    inside = {id(e) for s in scans for e in equations(s.params["jaxpr"].jaxpr, "dot_general")}
+    hoisted = [e for e in equations(jaxpr, "dot_general") if id(e) not in inside]
+    assert hoisted  # forward product and both gradient products
+    for eqn in hoisted:
+        assert all(v.aval.ndim == 2 for v in eqn.invars), [v.aval.shape for v in eqn.invars]
