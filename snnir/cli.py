@@ -62,14 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _raised_by(err: BaseException, cls: type) -> bool:
     """Whether ``err`` or an error it wraps (causes, and pydantic's per-field errors) is a ``cls``."""
+    from pydantic import ValidationError
+
     seen = set()
     while err is not None and id(err) not in seen:
         seen.add(id(err))
-        if isinstance(err, cls):
+        details = err.errors() if isinstance(err, ValidationError) else ()
+        if isinstance(err, cls) or any(isinstance(d.get("ctx", {}).get("error"), cls) for d in details):
             return True
-        for detail in getattr(err, "errors", lambda: [])() if hasattr(err, "error_count") else []:
-            if isinstance(detail.get("ctx", {}).get("error"), cls):
-                return True
         err = err.__cause__ or err.__context__
     return False
 

@@ -75,7 +75,7 @@ def _import_module(name: str) -> types.ModuleType:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as err:
-        if err.name is not None and name.startswith(err.name):  # the target itself, not one of its imports
+        if err.name is not None and (name == err.name or name.startswith(err.name + ".")):  # not one of its imports
             raise PluginImportError(f"--import {name!r}: no module of that name in {cwd} or on sys.path"
                                     "\n  hint: give a path to the .py file, or run from its folder") from err
         raise PluginImportError(f"--import {name!r} raised ModuleNotFoundError: {err}") from err

@@ -231,3 +231,12 @@ def test_import_failures_are_messages(tmp_path, capsys, content, target, needle)
     assert main(["--import", arg, "info", MODEL]) == 1
     err = capsys.readouterr().err
     assert needle in err and target.removesuffix(".py") in err
+
+
+def test_a_missing_import_inside_the_module_is_not_called_a_missing_module(tmp_path, monkeypatch, capsys):
+    """``plugmod`` imports ``plug``, which does not exist: the message names that import, not the target."""
+    (tmp_path / "plugmod.py").write_text("import plug\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["--import", "plugmod", "info", MODEL]) == 1
+    err = capsys.readouterr().err
+    assert "raised ModuleNotFoundError" in err and "'plug'" in err and "no module of that name" not in err

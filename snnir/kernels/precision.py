@@ -25,13 +25,13 @@ def synaptic_matmul(x: jax.Array, w_t: jax.Array, compute_dtype: str | None) -> 
     Leading axes (time, batch) are merged into one row axis first. Then the weight gradient is one
     plain [rows, out]ᵀ·[rows, in] product; contracting two row axes instead makes XLA:CPU copy the
     cotangent into a transposed layout first (a full pass over [T·B, out])."""
-    rows = x.reshape((-1, x.shape[-1])) if x.ndim > 2 else x
+    rows = x.reshape((-1, x.shape[-1]))  # free: a reshape of contiguous leading axes
     if compute_dtype is None:
         y = rows @ w_t
     else:
         dtype = jnp.dtype(compute_dtype)
         y = jnp.matmul(rows.astype(dtype), w_t.astype(dtype), preferred_element_type=x.dtype)
-    return y.reshape(x.shape[:-1] + y.shape[-1:]) if x.ndim > 2 else y
+    return y.reshape(x.shape[:-1] + y.shape[-1:])
 
 
 def synaptic_operands(x: jax.Array, w: jax.Array, compute_dtype: str | None) -> tuple[jax.Array, jax.Array, dict]:
