@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 from snnir.errors import PassError, SnnirError, VerifyError
 from snnir.ir import Graph
-from snnir.verify import verify
+from snnir.verification import verify
 
 
 @dataclasses.dataclass(frozen=True)

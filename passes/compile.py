@@ -8,7 +8,7 @@ from snnir.errors import SnnirError
 from snnir.ir import Graph
 from snnir.kernels.precision import PRECISIONS
 from snnir.runtime import Program
-from snnir.verify import verify
+from snnir.verification import verify
 
 from .base import Pipeline
 from .delay_all import DELAY_ALL

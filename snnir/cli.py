@@ -149,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
 def _validate(args) -> int:
     from .errors import SnnirError, VerifyError
     from .io import load
-    from .verify import check
+    from .verification import check
 
     report, failed = {}, False
     for path in args.files:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import snnir
-from passes import EXPAND
+from snnir.passes import EXPAND
 from snnir.ir import Edge, Graph, Subgraph
 from snnir.ir.composites import compound, graph_structure, local_feedback, parallel, resnet_block, sequential, subgraph
 from snnir.ir.inline import inline, with_parameters_from
@@ -196,7 +196,7 @@ def test_resnet_block_with_sigma_delta():
     kinds = snnir.node_kinds()
     if "SigmaDelta" not in kinds:
         pytest.skip("no SigmaDelta kind registered yet")
-    import passes
+    import snnir.passes as passes
 
     if "SigmaDelta" not in passes.lowering_rules():
         pytest.skip("SigmaDelta has no lowering rule yet")
@@ -410,7 +410,7 @@ def test_to_graph_returns_the_expanded_marked_graph_and_parameters_go_back():
 
 
 def passes_pipeline_straight(g):
-    import passes
+    import snnir.passes as passes
 
     return passes.pipeline_for("straight").run(g)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import snnir
-from passes.mark_feedback import mark_feedback
+from snnir.passes.mark_feedback import mark_feedback
 from snnir.cli import main as cli_main
 from snnir.io.nir import NIRConversionError, from_nir, read_nir_file, to_nir, write_nir
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-import passes
+import snnir.passes as passes
 import snnir
-from passes import DELAY_ALL, MARK_FEEDBACK, Pass, Pipeline
+from snnir.passes import DELAY_ALL, MARK_FEEDBACK, Pass, Pipeline
 
 
 def recurrent_graph() -> snnir.Graph:

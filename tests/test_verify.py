@@ -15,7 +15,7 @@ import snnir
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-# Every code snnir/verify.py can produce, each tested below and documented in docs/errors.md.
+# Every code snnir/verification.py can produce, each tested below and documented in docs/errors.md.
 ERROR_CODES = {
     "duplicate-id", "unknown-node", "unknown-port", "no-inputs", "no-outputs", "missing-input",
     "shape-mismatch", "unknown-shape", "bad-parameter", "mixed-dtypes", "algebraic-loop",
@@ -406,8 +406,8 @@ def test_outputs_are_sinks_and_need_no_reader():
 
 
 def test_every_code_verify_can_produce_is_tested_here():
-    """Guards this file: a new code in snnir/verify.py needs a test above and a row in docs/errors.md."""
-    tree = ast.parse((ROOT / "snnir" / "verify.py").read_text())
+    """Guards this file: a new code in snnir/verification.py needs a test above and a row in docs/errors.md."""
+    tree = ast.parse((ROOT / "snnir" / "verification.py").read_text())
     found = {
         n.value for n in ast.walk(tree)
         if isinstance(n, ast.Constant) and isinstance(n.value, str) and re.fullmatch(r"[a-z]+(-[a-z]+)+", n.value)

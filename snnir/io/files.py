@@ -33,7 +33,7 @@ from ..errors import InvalidIRError, SnnirError, VerifyError
 from ..ir import SCHEMA_VERSION, Graph
 from ..ir.arrays import FLOAT_DTYPES, INT_DTYPES
 from ..ir.kinds.custom import LayerEncodingError, encode_layer
-from ..verify import verify as verify_graph
+from ..verification import verify as verify_graph
 from .migrate import migrate
 
 FORMAT_NAME = "snnir-model"

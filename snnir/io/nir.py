@@ -35,7 +35,7 @@ from ..errors import SnnirError, VerifyError
 from ..ir import Edge, Graph, Node
 from ..ir.kinds.layers import resolve_padding
 from ..ir.node import ID_PATTERN, kind_class
-from ..verify import verify as verify_graph
+from ..verification import verify as verify_graph
 from .files import ModelFileError, _atomic_write
 
 DISCRETIZATIONS = ("euler", "exact")

@@ -7,7 +7,7 @@ import sys
 from typing import Any, Mapping, Sequence, TextIO
 
 from ..ir import Graph
-from ..verify import check
+from ..verification import check
 from .activity import Sample, plot_activity
 from .render import Engine, choose_engine, draw, find_graphviz, resolve_format
 

@@ -9,7 +9,7 @@ Composites: every id containing "/" belongs to the composite named by its prefix
 (``expand=True``) every prefix level is a box around its members.
 
 Nothing here raises on an invalid graph: edges naming unknown nodes get placeholder nodes, and the
-problems ``snnir.verify.check`` finds are attached to the nodes and edges they name.
+problems ``snnir.check`` finds are attached to the nodes and edges they name.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Literal, Union
 
 from ..analysis import feedback_candidates, infer_shapes, sccs
 from ..ir import Graph, Node
-from ..verify import check
+from ..verification import check
 
 Role = Literal["input", "output", "neuron", "synapse", "delay", "composite", "unknown"]
 Severity = Literal["error", "warning"]

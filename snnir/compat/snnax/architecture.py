@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import passes
+from snnir import passes
 from snnir.analysis import infer_shapes
 from snnir.ir import Edge, Graph
 from snnir.runtime import Program

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import passes
+from snnir import passes
 from snnir.errors import InvalidArgumentsError, SnnirError
 from snnir.ir import Edge, Graph, Node, node_kinds
 from snnir.runtime import Program

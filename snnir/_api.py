@@ -1,0 +1,97 @@
+"""Everything ``import snnir`` offers, imported at once on first use of any public name.
+
+The package's ``__init__`` stays cheap (``snnir --help`` and ``snnir --version`` never import JAX);
+touching ``snnir.Graph`` or any other public name imports this module, which also applies the façade's
+two side effects (drawings for notebooks, storable ``TrainableArray``).
+"""
+
+from .diagnostics import Diagnostic
+from .errors import (
+    InvalidArgumentsError,
+    InvalidIRError,
+    MissingKeyError,
+    PassError,
+    ProgramInputError,
+    ShapeError,
+    SnnirError,
+    UnknownKindError,
+    VerifyError,
+)
+from .ir import (
+    ALIF,
+    IF,
+    LI,
+    LIF,
+    SRM,
+    ActivityRegularization,
+    AdaptiveLIF,
+    PopulationCode,
+    SigmaDelta,
+    SpikeCounter,
+    SCHEMA_VERSION,
+    AvgPool1d,
+    AvgPool2d,
+    BatchNorm,
+    Concat,
+    Dropout,
+    Conv1d,
+    Conv2d,
+    CubaLIF,
+    Delay,
+    Edge,
+    Flatten,
+    Graph,
+    Input,
+    LayerNorm,
+    Linear,
+    MaxPool1d,
+    MaxPool2d,
+    Node,
+    NodeNotFoundError,
+    Output,
+    Scale,
+    SumPool1d,
+    SumPool2d,
+    Surrogate,
+    node_kinds,
+    register_kind,
+)
+from .io import ModelFileError, NIRConversionError, from_nir, load, save, to_nir
+from .io.nir import NIRFileError
+from .ir.graph import InvalidDtypeError
+from .analysis.schedule import ScheduleError
+from .plugins import PluginImportError
+from .passes import analyze, compile
+from .passes.compile import CompileOptionError
+from .passes.lower import LoweringError
+from .ir.builder import GraphBuilder
+from .ir import Subgraph
+from .ir.composites import compound, graph_structure, local_feedback, parallel, resnet_block, sequential, subgraph
+from .ir.inline import with_parameters_from
+from .runtime import Program
+from .ir.kinds.custom import Custom, LayerEncodingError, LayerRegistrationError, UnknownLayerError, register_layer
+from .kernels.custom import StatefulLayer, TrainableArray
+from .verification import check, verify
+from .viz import DrawError, GraphvizNotFoundError, draw, plot_activity, plot_raster, plot_rates, plot_traces, to_dot, to_mermaid
+from .viz import graph_svg as _graph_svg
+
+Graph._repr_svg_ = _graph_svg  # notebooks show graphs as drawings (the IR itself never imports viz)
+register_layer(TrainableArray, name="snnir.TrainableArray")  # parameters of user layers are storable
+
+__all__ = [
+    "Subgraph", "subgraph", "sequential", "parallel", "compound", "local_feedback", "resnet_block", "graph_structure",
+    "with_parameters_from",
+    "Graph", "Edge", "Node", "Input", "Output", "Linear", "Scale", "Flatten", "Delay", "IF", "LI", "LIF",
+    "CubaLIF", "AdaptiveLIF", "ALIF", "SigmaDelta", "SRM", "SpikeCounter", "ActivityRegularization", "PopulationCode",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "SumPool1d", "SumPool2d",
+    "LayerNorm", "Concat", "Dropout", "BatchNorm", "Surrogate", "register_kind", "node_kinds", "SCHEMA_VERSION", "GraphBuilder",
+    "verify", "check", "Diagnostic", "compile", "analyze", "Program",
+    "SnnirError", "VerifyError", "InvalidIRError", "UnknownKindError", "PassError", "ShapeError",
+    "ProgramInputError", "NodeNotFoundError", "save", "load", "ModelFileError",
+    "from_nir", "to_nir", "NIRConversionError",
+    "to_dot", "to_mermaid", "draw", "plot_raster", "plot_traces", "plot_rates", "plot_activity", "DrawError",
+    "Custom", "register_layer", "StatefulLayer", "TrainableArray",
+    "InvalidArgumentsError", "MissingKeyError", "InvalidDtypeError", "ScheduleError", "NIRFileError",
+    "PluginImportError", "CompileOptionError", "LoweringError", "GraphvizNotFoundError",
+    "LayerRegistrationError", "UnknownLayerError", "LayerEncodingError",
+]
