@@ -1,0 +1,67 @@
+"""Run one corpus program and collect its ``RESULTS``, with SNNAX or through snnir.compat.snnax.
+
+``port(source)`` is the only edit a user makes when porting: the import lines that name ``snnax`` name
+``snnir.compat.snnax`` instead. Nothing else in the program changes.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import sys
+import types
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+_FROM = re.compile(r"^(\s*from\s+)snnax(\b[\w.]*)(\s+import\s)", re.M)
+_IMPORT_AS = re.compile(r"^(\s*import\s+)snnax(\b[\w.]*)(\s+as\s+\w+)", re.M)
+_IMPORT_BARE = re.compile(r"^(\s*import\s+)snnax\s*$", re.M)
+
+
+def port(source: str) -> str:
+    """The program with its SNNAX imports pointed at snnir.compat.snnax (and nothing else changed)."""
+    source = _FROM.sub(r"\1snnir.compat.snnax\2\3", source)
+    source = _IMPORT_AS.sub(r"\1snnir.compat.snnax\2\3", source)
+    return _IMPORT_BARE.sub(r"\1snnir.compat.snnax as snnax", source)
+
+
+def run_program(path: pathlib.Path, ported: bool) -> dict[str, np.ndarray]:
+    """Execute the program (ported or as written) in a fresh namespace; return its RESULTS as numpy."""
+    source = path.read_text()
+    if ported:
+        source = port(source)
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))  # corpus_data
+    # a real module in sys.modules: Equinox looks classes' modules up there
+    module = types.ModuleType(f"corpus_{path.stem}")
+    module.__file__ = str(path)
+    sys.modules[module.__name__] = module
+    try:
+        exec(compile(source, str(path), "exec"), module.__dict__)
+    finally:
+        sys.modules.pop(module.__name__, None)
+    results = module.__dict__.get("RESULTS")
+    if not isinstance(results, dict) or not results:
+        raise RuntimeError(f"{path.name} defines no RESULTS dict")
+    return {str(k): np.asarray(v) for k, v in results.items()}
+
+
+def tolerance(key: str) -> tuple[float, float] | None:
+    """(rtol, atol) for a result key; None means exact equality (spike trains)."""
+    if key.startswith("spikes"):
+        return None
+    if key.startswith("grad"):
+        return (1e-4, 1e-6)
+    return (1e-5, 1e-6)
+
+
+if __name__ == "__main__":  # used by generate.py inside the SNNAX environment
+    program, out = pathlib.Path(sys.argv[1]), sys.argv[2]
+    try:
+        results = run_program(program, ported=False)
+    except Exception as err:  # SNNAX itself cannot run this program: recorded, not a fixture
+        print(f"{type(err).__name__}: {err}".splitlines()[0][:300])
+        sys.exit(3)
+    np.savez(out, **results)
