@@ -32,7 +32,7 @@ def pipeline_for(mode: str) -> Pipeline:
 
 
 def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # noqa: A001
-            precision: str | None = None, checkpoint_every: int | None = None) -> Program:
+            precision: str | None = None, checkpoint_every: int | None = None, check: bool = False) -> Program:
     """Compile ``graph`` into a :class:`~snnir.runtime.Program`.
 
     ``mode="straight"``: same-step propagation along every zero-delay edge; feedback edges (marked by
@@ -44,6 +44,8 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # 
     ``precision="bfloat16"|"float16"``: Linear and Conv products in that dtype, state in the parameters'
     dtype (mixed precision; see ``Program.with_precision``). ``checkpoint_every=k``: the backward pass
     recomputes segments of k steps instead of storing every step (see ``Program.checkpointed``).
+    ``check=True``: checked mode, a call raises ``snnir.NonFiniteError`` naming the first node, variable,
+    step and sample where a NaN or inf appears (see ``Program.checked``).
     """
     _check_choice("mode", mode, MODES)
     _check_choice("strategy", strategy, STRATEGIES)
@@ -53,6 +55,8 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # 
                                          or checkpoint_every < 1):
         raise CompileOptionError(f"checkpoint_every must be a positive int or None, got {checkpoint_every!r}"
                                  "\n  hint: about sqrt(T) steps per segment is a good choice for long sequences")
+    if not isinstance(check, bool):
+        raise CompileOptionError(f"check must be True or False, got {check!r}")
     if not isinstance(graph, Graph):
         raise CompileOptionError(f"compile expects a snnir.Graph, got {type(graph).__name__}")
     verify(graph)
@@ -67,7 +71,7 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # 
         # only a cycle inside a same-step composite can still need a mark after delay-all
         feedback = tuple(e.key for e, before in zip(timed.edges, unmarked.edges) if e.feedback and not before.feedback)
     prog = lower(timed, mode=mode, template=marked, feedback_edges=feedback, strategy=strategy)
-    return prog.with_precision(precision).checkpointed(checkpoint_every)
+    return prog.with_precision(precision).checkpointed(checkpoint_every).checked(check)
 
 
 def analyze(graph: Graph, mode: str = "straight") -> Analysis:

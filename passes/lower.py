@@ -145,6 +145,7 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
         graph_template=_template(template),
         declaration=graph.node_ids,
         stateful_ids=stateful,
+        rest_order=_rest_order(graph, plans, kernels, has_state),
     )
 
 
@@ -166,8 +167,39 @@ def _plans(graph: Graph, shapes: ShapeInfo) -> tuple[NodePlan, ...]:
         )
         outputs = tuple((port, tuple(shapes.output(nid, port)), node.feedthrough(port)) for port in node.OUTPUT_PORTS)
         history = tuple((port, depth[(nid, port)]) for port in node.OUTPUT_PORTS if (nid, port) in depth)
-        plans.append(NodePlan(nid, node.kind, role, inputs, outputs, history, node.initial_output))
+        plans.append(NodePlan(nid, node.kind, role, inputs, outputs, history))
     return tuple(plans)
+
+
+def _rest_order(graph: Graph, plans: tuple[NodePlan, ...], kernels: dict, has_state: set[str]) -> tuple[str, ...]:
+    """The nodes whose rest values ``init_state`` computes, in the order it computes them.
+
+    Needed: every node with a history buffer, every kernel whose state is filled from its input's rest
+    (a Delay node), and the sources those rest values read. Order: the condensation of the whole graph
+    (every edge, whatever its delay) in dependency order, so every source outside a node's cycle is at
+    rest before it; inside a cycle, schedule order."""
+    plan = {p.id: p for p in plans}
+    reads = {nid for nid, k in kernels.items() if k.rest_reads_input()}
+    needed = {p.id for p in plans if p.history} | (reads & has_state)
+    todo = list(needed)
+    while todo:
+        nid = todo.pop()
+        if nid not in reads:
+            continue
+        for _, sources, _ in plan[nid].inputs:
+            for src in sources:
+                if src.node not in needed:
+                    needed.add(src.node)
+                    todo.append(src.node)
+    if not needed:
+        return ()
+    full = to_networkx(graph)
+    order = {p.id: i for i, p in enumerate(plans)}
+    condensed = nx.condensation(full)
+    components = nx.lexicographical_topological_sort(
+        condensed, key=lambda c: min(order[m] for m in condensed.nodes[c]["members"]))
+    return tuple(m for c in components for m in sorted(condensed.nodes[c]["members"], key=order.__getitem__)
+                 if m in needed)
 
 
 def _stages(graph: Graph, plans: tuple[NodePlan, ...], has_state: set[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -1,4 +1,4 @@
-"""Everything ``import snnir`` offers, imported at once on first use of any public name.
+"""Everything ``import snnir`` offers (the names ``snnir._PUBLIC`` lists), imported at once on first use.
 
 The package's ``__init__`` stays cheap (``snnir --help`` and ``snnir --version`` never import JAX);
 touching ``snnir.Graph`` or any other public name imports this module, which also applies the façade's
@@ -10,6 +10,7 @@ from .errors import (
     InvalidArgumentsError,
     InvalidIRError,
     MissingKeyError,
+    NonFiniteError,
     PassError,
     ProgramInputError,
     ShapeError,
@@ -69,29 +70,13 @@ from .ir import Subgraph
 from .ir.composites import compound, graph_structure, local_feedback, parallel, resnet_block, sequential, subgraph
 from .ir.inline import with_parameters_from
 from .runtime import Program
+from .runtime.checks import checked
 from .ir.kinds.custom import Custom, LayerEncodingError, LayerRegistrationError, UnknownLayerError, register_layer
 from .kernels.custom import StatefulLayer, TrainableArray
 from .verification import check, verify
+from .codes import UnknownCodeError, explain
 from .viz import DrawError, GraphvizNotFoundError, draw, plot_activity, plot_raster, plot_rates, plot_traces, to_dot, to_mermaid
 from .viz import graph_svg as _graph_svg
 
 Graph._repr_svg_ = _graph_svg  # notebooks show graphs as drawings (the IR itself never imports viz)
 register_layer(TrainableArray, name="snnir.TrainableArray")  # parameters of user layers are storable
-
-__all__ = [
-    "Subgraph", "subgraph", "sequential", "parallel", "compound", "local_feedback", "resnet_block", "graph_structure",
-    "with_parameters_from",
-    "Graph", "Edge", "Node", "Input", "Output", "Linear", "Scale", "Flatten", "Delay", "IF", "LI", "LIF",
-    "CubaLIF", "AdaptiveLIF", "ALIF", "SigmaDelta", "SRM", "SpikeCounter", "ActivityRegularization", "PopulationCode",
-    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "SumPool1d", "SumPool2d",
-    "LayerNorm", "Concat", "Dropout", "BatchNorm", "Surrogate", "register_kind", "node_kinds", "SCHEMA_VERSION", "GraphBuilder",
-    "verify", "check", "Diagnostic", "compile", "analyze", "Program",
-    "SnnirError", "VerifyError", "InvalidIRError", "UnknownKindError", "PassError", "ShapeError",
-    "ProgramInputError", "NodeNotFoundError", "save", "load", "ModelFileError",
-    "from_nir", "to_nir", "NIRConversionError",
-    "to_dot", "to_mermaid", "draw", "plot_raster", "plot_traces", "plot_rates", "plot_activity", "DrawError",
-    "Custom", "register_layer", "StatefulLayer", "TrainableArray",
-    "InvalidArgumentsError", "MissingKeyError", "InvalidDtypeError", "ScheduleError", "NIRFileError",
-    "PluginImportError", "CompileOptionError", "LoweringError", "GraphvizNotFoundError",
-    "LayerRegistrationError", "UnknownLayerError", "LayerEncodingError",
-]

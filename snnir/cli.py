@@ -1,7 +1,12 @@
 """The ``snnir`` command line: validate, info, run, draw, convert, schema and bench for model files.
 
-Errors go to stderr as one readable message (exit status 1 for invalid models, 2 for usage errors);
-``--debug`` shows the traceback.
+Every failure is one message on stderr, naming the option or file, then a hint; ``--debug`` shows the
+traceback. Exit status: 0 on success, 1 when a file or model is bad, 2 when the command line itself is
+(an unknown option, a value out of range, a missing argument), 130 on Ctrl-C. A closed stdout (``snnir
+schema | head -1``) ends the command quietly.
+
+Only ``argparse`` and snnir's small modules are imported up front, so ``--help`` and ``--version`` never
+import JAX or NumPy; each command imports what it needs.
 """
 
 from __future__ import annotations
@@ -9,12 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import pathlib
+import re
+import shlex
 import sys
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
-import numpy as np
-
+from ._version import __version__
+from .errors import SnnirError
 from .plugins import import_plugin
 
 EPILOG = """examples:
@@ -36,28 +45,97 @@ EPILOG = """examples:
   snnir --import layers.py run custom.snnir     a model with custom layers: layers.py registers their classes
 """
 
+MAX_SIZE = 2**31 - 1  # the largest --steps, --batch, ...: more is a typo (2**31 steps of one neuron: 8 GiB)
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+# what to lower when a command runs out of memory
+_SIZE_OPTIONS = {"run": "--steps or --batch", "bench": "--steps, --batch, --protocol or --memory-steps"}
 
+
+class OptionError(SnnirError, ValueError):
+    """A command-line option has a value the command cannot use, or options that do not go together."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(f"{message}\n  hint: {hint}")
+
+
+class InputFileError(SnnirError, ValueError):
+    """The ``--input`` of ``snnir run`` is missing, unreadable, or holds arrays of the wrong shape or dtype."""
+
+    def __init__(self, path: str, message: str, hint: str):
+        self.path = path
+        super().__init__(f"--input {path}: {message}\n  hint: {hint}")
+
+
+# ---------------------------------------------------------------------- entry point
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # a reader that went away shows up here, not as a traceback at exit
+        return status
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_FAILED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version and usage errors: argparse has printed the message
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     if not getattr(args, "command", None):
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     try:
         for target in args.imports:
             import_plugin(target)
         return args.run(args)
-    except Exception as err:  # noqa: BLE001  (the CLI turns every failure into a message)
-        from .errors import SnnirError
-        from .ir.kinds.custom import UnknownLayerError
-
-        if args.debug or not isinstance(err, (SnnirError, OSError)):
+    except BrokenPipeError:
+        raise
+    except KeyboardInterrupt:
+        if args.debug:
             raise
-        print(f"snnir {args.command}: {err}", file=sys.stderr)
-        if _raised_by(err, UnknownLayerError):
-            print("  hint: on the command line, name the code that registers it: snnir --import layers.py "
-                  f"{args.command} ...", file=sys.stderr)
-        return 1
+        print(f"snnir {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:  # noqa: BLE001  (the CLI turns every failure of the input into a message)
+        return _report(err, args)
+
+
+def _report(err: Exception, args) -> int:
+    """Print ``err`` as one message and return the exit status; re-raise bugs (and everything with --debug)."""
+    from .ir.kinds.custom import UnknownLayerError
+
+    if args.debug or not (isinstance(err, (SnnirError, OSError)) or _out_of_memory(err)):
+        raise err
+    if _out_of_memory(err):
+        details = (str(err).splitlines() or ["no details"])[0]
+        print(f"snnir {args.command}: out of memory ({type(err).__name__}: {details})\n"
+              f"  hint: ask for less: a smaller {_SIZE_OPTIONS.get(args.command, 'model')}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"snnir {args.command}: {err}", file=sys.stderr)
+    if isinstance(err, OSError) and not isinstance(err, SnnirError):  # the system's own words carry no hint
+        print("  hint: check the path, that its folder exists and that you may write there", file=sys.stderr)
+    if _raised_by(err, UnknownLayerError):
+        print("  hint: on the command line, name the code that registers it: snnir --import layers.py "
+              f"{args.command} ...", file=sys.stderr)
+    return EXIT_USAGE if isinstance(err, OptionError) else EXIT_FAILED
+
+
+def _out_of_memory(err: BaseException) -> bool:
+    """NumPy's MemoryError, or XLA's RESOURCE_EXHAUSTED (a RuntimeError: JAX has no class of its own for it)."""
+    return isinstance(err, MemoryError) or (isinstance(err, RuntimeError) and "RESOURCE_EXHAUSTED" in str(err))
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (captured in tests, or already closed)
+        pass
 
 
 def _raised_by(err: BaseException, cls: type) -> bool:
@@ -74,14 +152,73 @@ def _raised_by(err: BaseException, cls: type) -> bool:
     return False
 
 
+# ---------------------------------------------------------------------- option values
+class _Parser(argparse.ArgumentParser):
+    """argparse with snnir's message format: what is wrong, then a hint; exit status 2."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # argparse takes "-1e-4" for an option (its pattern knows "-1" and "-.5" only), which would turn
+        # "--dt -1e-4" into "expected one argument" instead of the range check's message
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n  hint: `{self.prog} --help` lists the options and their "
+                              "valid values\n")
+
+
+def _whole(minimum: int, maximum: int = MAX_SIZE) -> Callable[[str], int]:
+    """An argparse type: a whole number in [minimum, maximum]."""
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
+        return value
+
+    return whole
+
+
+def _real(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    """An argparse type: a number from 0 to 1."""
+    value = _real(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"is a probability, from 0 to 1, got {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    value = _real(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds (e.g. 1e-4), got {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="snnir", description="Validate, inspect, run and convert snnir models.",
-                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="snnir", description="Validate, inspect, run and convert snnir models.",
+                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"snnir {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
                         help="run this .py file or module first (it registers custom layer classes with "
                              "snnir.register_layer, so files that use them load); repeatable")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    steps, count = _whole(1), _whole(1)
 
     p = sub.add_parser("validate", help="check model files and list every problem")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -96,13 +233,17 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a model on random or given input")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--mode", choices=("straight", "delayed"), default="straight")
-    p.add_argument("--steps", type=int, default=100, help="time steps for random input (default 100)")
-    p.add_argument("--batch", type=int, default=1, help="samples for random input (default 1)")
-    p.add_argument("--rate", type=float, default=0.2, help="spike probability of random input (default 0.2)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--input", metavar="NPY", help="input array [T, batch, *shape] (.npy), or .npz by input id")
-    p.add_argument("--output", metavar="NPZ", help="write outputs and traces here")
+    p.add_argument("--steps", type=steps, default=100, help="time steps of random input, at least 1 (default 100)")
+    p.add_argument("--batch", type=count, default=1, help="samples of random input, at least 1 (default 1)")
+    p.add_argument("--rate", type=_probability, default=0.2,
+                   help="spike probability of random input, from 0 to 1 (default 0.2)")
+    p.add_argument("--seed", type=_whole(0), default=0, help="seed of random input, 0 or more (default 0)")
+    p.add_argument("--input", metavar="NPY", help="input array [T, batch, *shape] (.npy), or .npz by input id; "
+                                                  "instead of random input")
+    p.add_argument("--output", metavar="NPZ", help="write every node's trace here (.npz)")
     p.add_argument("--plot", metavar="IMAGE", help="plot spike rasters and traces (.png, .svg or .pdf)")
+    p.add_argument("--check", action="store_true",
+                   help="stop at the first NaN or inf, naming its node, step and sample (checked mode)")
     p.set_defaults(run=_run)
 
     p = sub.add_parser("draw", help="draw a model (SVG, PNG, PDF, DOT or Mermaid)")
@@ -118,7 +259,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("convert", help="convert between the container (.snnir), plain JSON (.json) and NIR (.nir)")
     p.add_argument("source", metavar="IN")
     p.add_argument("target", metavar="OUT")
-    p.add_argument("--dt", type=float, help="seconds per step; required when IN or OUT is a NIR file")
+    p.add_argument("--dt", type=_seconds, help="seconds per step, positive; required when IN or OUT is a NIR file")
     p.add_argument("--discretization", choices=("euler", "exact"), default="euler",
                    help="how NIR's time constants become decays on import (default euler)")
     p.set_defaults(run=_convert)
@@ -126,35 +267,88 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of graph documents")
     p.set_defaults(run=_schema)
 
+    p = sub.add_parser("explain", help="what a diagnostic code means, with an example and the fix")
+    p.add_argument("code", nargs="?", metavar="CODE", help="a code such as unfed-port; without it, list every code")
+    p.set_defaults(run=_explain)
+
     p = sub.add_parser("bench", help="time a model: compile and run, forward and forward+backward, per strategy")
     p.add_argument("file", nargs="?", metavar="FILE")
-    p.add_argument("--protocol", type=int, metavar="N",
+    p.add_argument("--protocol", type=count, metavar="N",
                    help="instead of FILE: the Open Neuromorphic layer Linear(N -> N) + LIF, beside the GEMM floor")
     p.add_argument("--mode", choices=("straight", "delayed"), default="straight")
     p.add_argument("--strategy", choices=("all", "auto", "fused-scan", "layered"), default="all")
-    p.add_argument("--steps", type=int, default=500, help="time steps (default 500)")
-    p.add_argument("--batch", type=int, default=16, help="samples (default 16)")
+    p.add_argument("--steps", type=steps, default=500, help="time steps, at least 1 (default 500)")
+    p.add_argument("--batch", type=count, default=16, help="samples, at least 1 (default 16)")
     p.add_argument("--precision", choices=("float32", "bfloat16", "float16"),
                    help="dtype of Linear and Conv products (state stays in the model's dtype)")
-    p.add_argument("--checkpoint-every", type=int, metavar="K", help="recompute segments of K steps in the backward pass")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs per measurement, median reported (default 5)")
-    p.add_argument("--memory-steps", type=int, nargs="+", metavar="T",
-                   help="also report the gradient's memory at these T, plain and with sqrt(T) checkpoints")
+    p.add_argument("--checkpoint-every", type=steps, metavar="K",
+                   help="recompute segments of K steps (at least 1) in the backward pass")
+    p.add_argument("--repeats", type=count, default=5,
+                   help="timed runs per measurement, at least 1, median reported (default 5)")
+    p.add_argument("--memory-steps", type=steps, nargs="+", metavar="T",
+                   help="also report the gradient's memory at these T (each at least 1), plain and with sqrt(T) "
+                        "checkpoints")
     p.add_argument("--json", action="store_true", help="print the measurements as JSON")
     p.set_defaults(run=_bench)
     return parser
 
 
+# ---------------------------------------------------------------------- files
+def _is_nir(path: pathlib.Path) -> bool:
+    """NIR files are told apart by their HDF5 signature, or by a .nir name."""
+    from .io.nir import HDF5_MAGIC
+
+    if path.suffix.lower() == ".nir":
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(HDF5_MAGIC)) == HDF5_MAGIC
+    except OSError:
+        return False
+
+
+def _load_model(file: str, verify: bool = True):
+    """``snnir.load(file)``, but a NIR file gets a one-line pointer to ``snnir convert`` instead."""
+    from .io import ModelFileError, load
+
+    path = pathlib.Path(file)
+    if not path.exists():
+        raise ModelFileError(path, "no such file", "give the path of a model file (.snnir or .json)")
+    if path.is_file() and _is_nir(path):
+        command = shlex.join(["snnir", "convert", file, str(path.with_suffix(".snnir")), "--dt", "SECONDS"])
+        raise ModelFileError(path, f"a NIR file, not a snnir model; convert it first: {command} "
+                                   "(SECONDS: the step, e.g. 1e-4)")
+    return load(path, verify=verify)
+
+
+def _check_output(option: str, value: str, suffixes: Sequence[str] = (), create_folder: bool = False,
+                  or_else: str = "") -> None:
+    """Refuse an output path that cannot be written, before any work is done (``or_else`` ends the hint)."""
+    path = pathlib.Path(value)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise OptionError(f"{option} {value}: cannot tell the format from the name",
+                          f"name the file {_either(suffixes)}{or_else}")
+    if path.is_dir():
+        raise OptionError(f"{option} {value}: is a folder", "give the name of a file to write")
+    folder = path.parent
+    if not create_folder and not folder.is_dir():
+        raise OptionError(f"{option} {value}: the folder {folder} does not exist", f"create {folder} first")
+
+
+def _either(words: Sequence[str]) -> str:
+    """"a, b or c"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
 # ---------------------------------------------------------------------- commands
 def _validate(args) -> int:
-    from .errors import SnnirError, VerifyError
-    from .io import load
+    from .errors import VerifyError
     from .verification import check
 
     report, failed = {}, False
     for path in args.files:
         try:
-            graph = load(path, verify=False)
+            graph = _load_model(path, verify=False)
             diagnostics = [d.to_dict() for d in check(graph)]
         except VerifyError as err:  # pragma: no cover  (load(verify=False) does not verify)
             diagnostics = [d.to_dict() for d in err.diagnostics]
@@ -178,10 +372,11 @@ def _validate(args) -> int:
 
 
 def _info(args) -> int:
-    from . import analyze
-    from .io import load
+    import numpy as np
 
-    graph = load(args.file)
+    from . import analyze
+
+    graph = _load_model(args.file)
     analysis = analyze(graph, mode=args.mode)
     shapes = analysis.shapes
     print(f"{args.file}: {len(graph.nodes)} nodes, {len(graph.edges)} edges, "
@@ -194,7 +389,7 @@ def _info(args) -> int:
     state_elems = 0
     for n in graph.nodes:
         out = shapes.output(n.id) or shapes.input(n.id) or ()
-        params = sum(int(v.size) for p, v in n.params().items() if p in n.float_params())
+        params = n.parameter_count()
         fan_in, fan_out = len(graph.in_edges(n.id)), len(graph.out_edges(n.id))
         if n.STATEFUL:
             state_elems += math.prod(out) * (2 if n.kind == "CubaLIF" else 1)
@@ -208,17 +403,36 @@ def _info(args) -> int:
     return 0
 
 
+def _explain(args) -> int:
+    from .codes import CODES, explain
+
+    if args.code is None:
+        width = max(map(len, CODES))
+        for code, entry in CODES.items():
+            print(f"{code:<{width}}  {entry.severity:<7}  {entry.title}")
+        return 0
+    print(explain(args.code))
+    return 0
+
+
 def _run(args) -> int:
     import jax
+    import numpy as np
 
     from . import compile
-    from .io import load
 
-    graph = load(args.file)
-    prog = compile(graph, mode=args.mode)
-    xs = _inputs(args, prog)
-    batch = next(iter(xs.values())).shape[1]
-    steps = next(iter(xs.values())).shape[0]
+    # every option is checked before the model is compiled and run
+    if args.output:
+        _check_output("--output", args.output, (".npz",))
+    if args.plot:
+        _check_output("--plot", args.plot, PLOT_SUFFIXES)
+    if args.input and not pathlib.Path(args.input).is_file():
+        raise InputFileError(args.input, "no such file" if not os.path.exists(args.input) else "not a regular file",
+                             "give an .npy array [T, batch, *shape], or an .npz with one such array per input id")
+    graph = _load_model(args.file)
+    prog = compile(graph, mode=args.mode, check=args.check)
+    xs = _read_inputs(args.input, prog) if args.input else _random_inputs(args, prog)
+    steps, batch = next(iter(xs.values())).shape[:2]
     state = prog.init_state((batch,))
     start = time.perf_counter()
     _, traces = prog.trace(state, xs)
@@ -238,7 +452,7 @@ def _run(args) -> int:
         print(f"{n.id:<15} {n.kind:<9} {rate:6.3f}  {1 - float((spikes != 0).mean()):8.3f}  {ops:12.0f}")
     print(f"total synaptic operations: {total_ops:.0f} ({total_ops / (steps * batch):.0f} per step and sample)")
     if args.output:
-        np.savez(args.output, **{f"trace/{k}": v for k, v in traces.items()})
+        _write_traces(args.output, traces)
         print(f"wrote {args.output}")
     if args.plot:
         from .viz import cli_plot
@@ -247,33 +461,115 @@ def _run(args) -> int:
     return 0
 
 
-def _draw(args) -> int:
-    from .io import load
-    from .viz import cli_draw
+def _write_traces(path: str, traces: dict) -> None:
+    """The traces as an .npz under exactly ``path`` (``np.savez`` alone would add a suffix), atomically."""
+    import io
 
-    graph = load(args.file, verify=False)  # invalid files draw too, with --show-errors
+    import numpy as np
+
+    from ._atomic import write_atomic
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **{f"trace/{k}": v for k, v in traces.items()})
+    write_atomic(path, buffer.getvalue())
+
+
+def _random_inputs(args, prog) -> dict:
+    """Bernoulli spikes of probability ``--rate``, [--steps, --batch, *shape] for each input."""
+    import numpy as np
+
+    rng = np.random.default_rng(args.seed)
+    try:
+        return {iid: (rng.random((args.steps, args.batch) + shape) < args.rate).astype(np.float32)
+                for iid, shape in prog.input_shapes.items()}
+    except ValueError as err:  # NumPy's "maximum supported dimension" for sizes no machine holds
+        raise OptionError(f"--steps {args.steps} x --batch {args.batch}: the random input is too large ({err})",
+                          "ask for fewer steps or samples") from None
+
+
+def _read_inputs(path: str, prog) -> dict:
+    """The arrays of an ``--input`` file, checked against the program's inputs."""
+    import numpy as np
+
+    ids = list(prog.input_ids)
+    layout = "an .npy array [T, batch, *shape]" if len(ids) == 1 else f"an .npz with one array per input id {ids}"
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if head != b"\x93NUMPY" and not head.startswith(b"PK\x03\x04"):  # else np.load would speak of pickles
+        raise InputFileError(path, f"not a NumPy .npy or .npz file (it starts with {head!r})",
+                             f"save {layout} with numpy.save or numpy.savez")
+    try:
+        with open(path, "rb") as f:
+            loaded = np.load(f, allow_pickle=False)
+            if isinstance(loaded, np.ndarray):
+                arrays = {None: loaded}
+            elif hasattr(loaded, "files"):
+                with loaded:
+                    arrays = {k: loaded[k] for k in loaded.files}
+            else:  # pragma: no cover  (allow_pickle=False returns arrays or archives only)
+                raise ValueError(f"holds a {type(loaded).__name__}")
+    except Exception as err:  # noqa: BLE001  (whatever a foreign or corrupt file provokes)
+        raise InputFileError(path, f"unreadable ({type(err).__name__}: {err})",
+                             f"save {layout} of numbers with numpy.save or numpy.savez") from None
+    if None in arrays:
+        if len(ids) != 1:
+            raise InputFileError(path, f"holds one array but the model has inputs {ids}",
+                                 f"save an .npz keyed by input id: numpy.savez(path, {ids[0]}=..., ...)")
+        arrays = {ids[0]: arrays[None]}
+    unknown, missing = sorted(set(arrays) - set(ids)), [i for i in ids if i not in arrays]
+    if unknown or missing:
+        found = f"holds arrays {sorted(arrays)} but the model has inputs {ids}"
+        found += (f"; unknown {unknown}" if unknown else "") + (f"; missing {missing}" if missing else "")
+        raise InputFileError(path, found, "give exactly one array per Input node id")
+    lengths = set()
+    for iid in ids:
+        lengths.add(_check_input_array(path, iid, arrays[iid], prog.input_shapes[iid], len(ids) > 1)[:2])
+    if len(lengths) > 1:
+        raise InputFileError(path, f"the arrays disagree on [T, batch]: {sorted(lengths)}",
+                             "give every input the same number of steps and samples")
+    return {iid: arrays[iid] for iid in ids}
+
+
+def _check_input_array(path: str, iid: str, x, shape: tuple[int, ...], named: bool) -> tuple[int, ...]:
+    """Refuse an input array that is not real numbers of shape [T >= 1, batch >= 1, *shape]; returns its shape."""
+    import numpy as np
+
+    where = f"array {iid!r}" if named else "the array"
+    expect = "[T, batch, " + ", ".join(map(str, shape)) + "]" if shape else "[T, batch]"
+    if not (np.issubdtype(x.dtype, np.bool_) or np.issubdtype(x.dtype, np.integer)
+            or np.issubdtype(x.dtype, np.floating)):
+        raise InputFileError(path, f"{where} holds {x.dtype} values; inputs are real numbers",
+                             "store spikes as bool, integers or floats (e.g. x.astype(numpy.float32))")
+    if x.ndim != 2 + len(shape) or tuple(x.shape[2:]) != tuple(shape):
+        hint = "time comes first, then one batch axis, then the per-sample shape"
+        no_batch = x.ndim == 1 + len(shape) and tuple(x.shape[1:]) == tuple(shape)
+        if no_batch:
+            hint += "; for one sample, add its batch axis with x[:, None]"
+        raise InputFileError(path, f"{where} has shape {tuple(x.shape)}" + (" (no batch axis)" if no_batch else "")
+                             + f"; input {iid!r} takes {expect}", hint)
+    if x.shape[0] < 1 or x.shape[1] < 1:
+        raise InputFileError(path, f"{where} has shape {tuple(x.shape)}: no steps or no samples",
+                             "give at least one step and one sample")
+    return tuple(x.shape)
+
+
+def _draw(args) -> int:
+    from .viz import cli_draw
+    from .viz.render import SUFFIXES
+
+    # the format comes from --format, else from OUT's suffix: a name that says none is refused first
+    _check_output("-o", args.output, () if args.format else tuple(SUFFIXES), create_folder=True,
+                  or_else=", or pass --format")
+    graph = _load_model(args.file, verify=False)  # invalid files draw too, with --show-errors
     return cli_draw(graph, args.output, args.format, show_errors=args.show_errors, expand=args.expand,
                     engine=args.engine, direction=args.direction)
 
 
-def _inputs(args, prog) -> dict[str, np.ndarray]:
-    from .errors import ShapeError
-
-    if args.input:
-        loaded = np.load(args.input, allow_pickle=False)
-        if isinstance(loaded, np.ndarray):
-            if len(prog.input_ids) != 1:
-                raise ShapeError(f"the model has inputs {list(prog.input_ids)}: pass an .npz keyed by input id")
-            return {prog.input_ids[0]: loaded}
-        return {k: loaded[k] for k in loaded.files}
-    rng = np.random.default_rng(args.seed)
-    return {iid: (rng.random((args.steps, args.batch) + shape) < args.rate).astype(np.float32)
-            for iid, shape in prog.input_shapes.items()}
-
-
-def _fan_out(graph, node_id: str) -> np.ndarray:
+def _fan_out(graph, node_id: str):
     """Synapses leaving each neuron of ``node_id``: the non-zero weights of each Linear it feeds
     (per presynaptic neuron), one per element for elementwise targets."""
+    import numpy as np
+
     total = 0
     for e in graph.out_edges(node_id):
         target = graph.node(e.dst)
@@ -290,19 +586,24 @@ def _fan_out(graph, node_id: str) -> np.ndarray:
 
 
 def _convert(args) -> int:
-    import pathlib
+    from .io import ModelFileError, load, save
+    from .io.nir import from_nir, write_nir
 
-    from .io import load, save
-    from .io.nir import HDF5_MAGIC, from_nir, write_nir
-
-    source = pathlib.Path(args.source)
-    with open(source, "rb") as f:  # NIR files are told apart by their HDF5 signature, not their name
-        is_nir = f.read(len(HDF5_MAGIC)) == HDF5_MAGIC or source.suffix.lower() == ".nir"
+    source, target = pathlib.Path(args.source), pathlib.Path(args.target)
+    if not source.is_file():
+        raise ModelFileError(source, "no such file" if not source.exists() else "not a regular file",
+                             "give the path of a model file (.snnir, .json or .nir)")
+    _check_output("OUT", args.target)
+    is_nir, to_nir = _is_nir(source), target.suffix.lower() == ".nir"
+    if (is_nir or to_nir) and args.dt is None:
+        raise OptionError(f"--dt is required: {source if is_nir else target} is a NIR file, and NIR graphs are "
+                          "continuous-time (they record no step)",
+                          "pass the step in seconds, e.g. --dt 1e-4 for snnTorch exports, --dt 1e-3 for Norse")
     graph = from_nir(source, dt=args.dt, discretization=args.discretization) if is_nir else load(source)
-    if pathlib.Path(args.target).suffix.lower() == ".nir":
-        write_nir(graph, args.target, dt=args.dt)
+    if to_nir:
+        write_nir(graph, target, dt=args.dt)
     else:
-        save(graph, args.target)
+        save(graph, target)
     print(f"wrote {args.target}")
     return 0
 
@@ -311,17 +612,11 @@ def _bench(args) -> int:
     import jax
 
     from . import bench, compile
-    from .errors import ProgramInputError
-    from .io import load
 
     if (args.file is None) == (args.protocol is None):
-        raise ProgramInputError("give a model FILE or --protocol N (not both)")
-    for flag, value in (("--steps", args.steps), ("--batch", args.batch), ("--repeats", args.repeats),
-                        ("--protocol", args.protocol), ("--checkpoint-every", args.checkpoint_every),
-                        ("--memory-steps", min(args.memory_steps) if args.memory_steps else None)):
-        if value is not None and value < 1:
-            raise ProgramInputError(f"{flag} must be at least 1, got {value}")
-    graph = load(args.file) if args.file else bench.protocol_graph(args.protocol)
+        raise OptionError("give a model FILE or --protocol N (not both)",
+                          "snnir bench model.snnir, or snnir bench --protocol 1024")
+    graph = _load_model(args.file) if args.file else bench.protocol_graph(args.protocol)
     options = {"mode": args.mode, "precision": args.precision, "checkpoint_every": args.checkpoint_every}
     strategies = bench.STRATEGIES if args.strategy == "all" else (args.strategy,)
     if args.protocol:

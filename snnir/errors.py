@@ -38,12 +38,22 @@ class VerifyError(SnnirError, ValueError):
         warnings = len(self.diagnostics) - len(errors)
         if warnings:
             head += f" and {warnings} warning(s)"
-        body = rendered if rendered is not None else "\n\n".join(str(d) for d in self.diagnostics)
+        body = rendered if rendered is not None else "\n\n".join(str(d) for d in self.diagnostics) + _explain_line(
+            self.diagnostics)
         super().__init__(f"{head}:\n\n{body}")
 
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(d.code for d in self.diagnostics)
+
+
+def _explain_line(diagnostics: Sequence["Diagnostic"]) -> str:
+    """Where a pip user reads more: the catalogue behind ``snnir explain``, which ships with the package."""
+    codes = list(dict.fromkeys(d.code for d in diagnostics))
+    if not codes:
+        return ""
+    return f"\n\nfor more on a code, run 'snnir explain {codes[0]}'" + (
+        f" (codes above: {', '.join(codes)})" if len(codes) > 1 else "")
 
 
 class PassError(SnnirError, ValueError):
@@ -60,3 +70,22 @@ class ProgramInputError(SnnirError, TypeError):
 
 class MissingKeyError(SnnirError, ValueError):
     """A stochastic node (e.g. Dropout) ran in training without a random key."""
+
+
+class NonFiniteError(SnnirError, ValueError):
+    """A checked program (``prog.checked()``, ``compile(..., check=True)``) met a NaN or an infinity.
+
+    ``node`` and ``var`` name the first value that was not finite (an output port or a state variable of
+    that node), ``step`` the absolute time step (the state's clock) and ``sample`` the batch index of the
+    first sample affected (``()`` without batch axes; ``None`` where it is not known).
+    """
+
+    def __init__(self, node: str, var: str, step: int, sample: tuple[int, ...] | None, kind: str = "port"):
+        self.node, self.var, self.step, self.sample, self.kind = node, var, step, sample, kind
+        what = f"output port {var!r}" if kind == "port" else f"state variable {var!r}"
+        where = "" if sample is None else f", sample {sample}"
+        super().__init__(
+            f"non-finite value (NaN or inf) first appears in node {node!r}, {what}, at step {step}{where}"
+            f"\n  hint: if {node!r} is an Input, the data holds a NaN or inf there (clean it, e.g. with "
+            "jnp.nan_to_num); otherwise look at its sources and parameters at that step: "
+            "prog.trace(state, xs, state_vars=True) shows every value")

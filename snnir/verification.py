@@ -1,23 +1,29 @@
 """Cross-reference checks over a whole graph. Every problem is collected before anything is raised.
 
 ``check(graph)`` returns all diagnostics; ``verify(graph)`` raises one :class:`VerifyError` holding all of
-them when any is an error, and otherwise returns the warnings. The codes are listed in docs/errors.md.
+them when any is an error, and otherwise returns the warnings. Every code has an entry in
+:mod:`snnir.codes` (``snnir explain CODE``).
+
+One slip is reported once: an edge that names an unknown node or port is read as the edge it most likely
+meant (the closest id or port), so the node it should have fed is not also reported as unfed, unreachable
+or shapeless, and the node it reads is not reported as unused.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import networkx as nx
 
 from .analysis import algebraic_loops, infer_shapes, to_networkx
 from .analysis.shapes import ShapeInfo
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, close_matches, did_you_mean, suggest
 from .errors import VerifyError
-from .ir import Graph
+from .ir import Edge, Graph
 from .ir.inline import has_composites, inline
+from .ir.node import describe_edge
 from .ir.printer import context
 
 Check = Callable[[Graph, ShapeInfo], list[Diagnostic]]
@@ -31,6 +37,15 @@ def _duplicate_ids(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     ]
 
 
+def _edge_name(e: Edge) -> str:
+    return describe_edge(e.src, e.dst, e.src_port, e.dst_port, e.delay, e.feedback)
+
+
+def _known_ids(ids: list[str], limit: int = 20) -> str:
+    shown = sorted(ids)
+    return str(shown) if len(shown) <= limit else str(shown[:limit])[:-1] + ", ...]"
+
+
 def _edge_endpoints(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     nodes = {n.id: n for n in graph.nodes}
     out = []
@@ -38,26 +53,121 @@ def _edge_endpoints(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
         missing = [x for x in (e.src, e.dst) if x not in nodes]
         if missing:
             out.append(Diagnostic(
-                "unknown-node", f"edge {e.src} -> {e.dst} names unknown node(s) {missing}",
-                f"add the node(s) {missing} or remove the edge; known ids are {sorted(nodes)}",
+                "unknown-node", f"edge {_edge_name(e)} names unknown node(s) {missing}",
+                _unknown_node_hint(missing, list(nodes)),
                 nodes=tuple(x for x in (e.src, e.dst) if x in nodes), edges=(e.key,)))
             continue
         src, dst = nodes[e.src], nodes[e.dst]
         if e.src_port not in src.OUTPUT_PORTS:
             out.append(Diagnostic(
                 "unknown-port",
-                f"edge {e.src} -> {e.dst} reads port {e.src_port!r}, but {src.kind} {e.src!r} "
+                f"edge {_edge_name(e)} reads port {e.src_port!r}, but {src.kind} {e.src!r} "
                 + (f"offers {list(src.OUTPUT_PORTS)}" if src.OUTPUT_PORTS else "has no outputs (it is a graph output)"),
-                f"read one of {list(src.OUTPUT_PORTS)}" if src.OUTPUT_PORTS else "read from the node that feeds the output instead",
+                _port_hint(e.src_port, src.OUTPUT_PORTS, "read")
+                if src.OUTPUT_PORTS else "read from the node that feeds the output instead",
                 nodes=(e.src,), edges=(e.key,)))
         if e.dst_port not in dst.INPUT_PORTS:
             out.append(Diagnostic(
                 "unknown-port",
-                f"edge {e.src} -> {e.dst} writes port {e.dst_port!r}, but {dst.kind} {e.dst!r} "
+                f"edge {_edge_name(e)} writes port {e.dst_port!r}, but {dst.kind} {e.dst!r} "
                 + (f"takes {list(dst.INPUT_PORTS)}" if dst.INPUT_PORTS else "takes no inputs (it is a graph input)"),
-                f"write one of {list(dst.INPUT_PORTS)}" if dst.INPUT_PORTS else "graph inputs are fed by the caller; remove the edge",
+                _port_hint(e.dst_port, dst.INPUT_PORTS, "write")
+                if dst.INPUT_PORTS else "graph inputs are fed by the caller; remove the edge",
                 nodes=(e.dst,), edges=(e.key,)))
     return out
+
+
+def _unknown_node_hint(missing: list[str], ids: list[str]) -> str:
+    guesses = {m: _did_you_mean_id(m, ids) for m in missing}
+    said = [g if len(missing) == 1 else f"{m!r}: {g}" for m, g in guesses.items() if g]
+    fix = f"add the node(s) {missing} or remove the edge; known ids are {_known_ids(ids)}"
+    return f"{'; '.join(said)} Otherwise {fix}" if said else fix
+
+
+def _did_you_mean_id(name: str, ids: list[str]) -> str:
+    return suggest(_close_ids(name, ids))
+
+
+def _port_hint(port: str, ports: tuple[str, ...], verb: str) -> str:
+    guess = did_you_mean(port, ports)
+    return (f"{guess} " if guess else "") + f"{verb} one of {list(ports)}"
+
+
+class _Intended(NamedTuple):
+    """What a broken edge was most likely meant to be; None where no known name is close."""
+
+    src: str | None
+    dst: str | None
+    src_port: str | None
+    dst_port: str | None
+
+
+def _intended_edges(graph: Graph) -> list[_Intended]:
+    """Each edge naming an unknown node or port, with the unknown names replaced by their closest match.
+
+    The reachability, unfed-port and shape checks count these as present, so that the follow-on problems
+    of one misspelt edge (its destination unfed and unreachable, its source unused) are not reported
+    beside the unknown-node or unknown-port diagnostic that names the slip."""
+    nodes = {n.id: n for n in graph.nodes}
+    return [i for e in graph.edges if (i := _intent(e, nodes)) is not None]
+
+
+def _intent(e: Edge, nodes: dict) -> _Intended | None:
+    """The likely meaning of ``e`` if it names an unknown node or port; None for a sound edge, or for an
+    edge out of an Output or into an Input (a wrong edge, not a slip)."""
+    src, dst = _closest_id(e.src, nodes), _closest_id(e.dst, nodes)
+    if src == e.src and dst == e.dst and e.src_port in nodes[src].OUTPUT_PORTS and e.dst_port in nodes[dst].INPUT_PORTS:
+        return None
+    if (src is not None and not nodes[src].OUTPUT_PORTS) or (dst is not None and not nodes[dst].INPUT_PORTS):
+        return None
+    src_port = None if src is None else _closest_port(e.src_port, nodes[src].OUTPUT_PORTS)
+    dst_port = None if dst is None else _closest_port(e.dst_port, nodes[dst].INPUT_PORTS)
+    return _Intended(src, dst, src_port, dst_port)
+
+
+def _closest_port(port: str, ports: tuple[str, ...]) -> str | None:
+    if port in ports:
+        return port
+    found = close_matches(port, ports, n=1)
+    return found[0] if found else ports[0] if len(ports) == 1 else None
+
+
+def _closest_id(name: str, known) -> str | None:
+    if name in known:
+        return name
+    found = _close_ids(name, known)
+    return found[0] if found else None
+
+
+def _close_ids(name: str, known) -> list[str]:
+    """Close matches for a node id; inside a composite (``block/inner``) among the ids of the same block,
+    compared without the shared block path."""
+    prefix = name[: name.rfind("/") + 1]
+    tails = [k[len(prefix):] for k in known if k.startswith(prefix) and "/" not in k[len(prefix):]]
+    return [prefix + t for t in close_matches(name[len(prefix):], tails)]
+
+
+def _repaired(graph: Graph) -> Graph:
+    """``graph`` with each misspelt edge whose meaning is clear replaced by it, at every level of
+    composites, so that the checks of the expanded graph see one typo as one problem."""
+    nodes = tuple(_repaired_node(n) for n in graph.nodes)
+    by_id = {n.id: n for n in nodes}
+    edges = []
+    for e in graph.edges:
+        i = _intent(e, by_id)
+        if i is not None and None not in i:
+            e = e.replace(src=i.src, dst=i.dst, src_port=i.src_port, dst_port=i.dst_port)
+        edges.append(e)
+    if all(a is b for a, b in zip(nodes + tuple(edges), graph.nodes + graph.edges)):
+        return graph  # nothing to repair: skip validating the graph again
+    return graph.replace(nodes=nodes, edges=tuple(edges))
+
+
+def _repaired_node(node):
+    if node.kind != "Subgraph":
+        return node
+    inner = _repaired(node.graph)
+    return node if inner is node.graph else node.replace(graph=inner)
 
 
 def _inputs_and_outputs(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
@@ -69,8 +179,14 @@ def _inputs_and_outputs(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     return out
 
 
-def _missing_inputs(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+def _fed_ports(graph: Graph) -> set[tuple[str, str]]:
+    """(node, port) pairs some edge writes, counting what misspelt edges were meant to write."""
     fed = {(e.dst, e.dst_port) for e in graph.edges}
+    return fed | {(i.dst, i.dst_port) for i in _intended_edges(graph) if i.dst is not None and i.dst_port}
+
+
+def _missing_inputs(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+    fed = _fed_ports(graph)
     return [
         Diagnostic("missing-input", f"{n.kind} {n.id!r} has nothing connected to its input port {port!r}",
                    f"add an edge into {n.id}" + ("" if port == "in" else f" with dst_port={port!r}"), nodes=(n.id,))
@@ -90,14 +206,17 @@ def _shapes(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
 def _unknown_shapes(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     """Ports whose shape nothing determines (e.g. a cycle no input or sized node reaches)."""
     g = to_networkx(graph)
+    fed_ports = _fed_ports(graph)
+    # A node with a shape problem, an unfed port or a misspelt edge into it is reported already; the
+    # nodes it feeds inherit its missing shape, so they are not reported again.
     troubled = {p.node for p in shapes.problems}
-    for node in list(troubled):  # nodes fed by a node with a shape problem inherit it: report it once
+    troubled |= {n.id for n in graph.nodes if any((n.id, p) not in fed_ports for p in n.INPUT_PORTS)}
+    troubled |= {i.dst for i in _intended_edges(graph) if i.dst is not None}
+    for node in list(troubled):
         troubled |= nx.descendants(g, node) if node in g else set()
-    fed_ports = {(e.dst, e.dst_port) for e in graph.edges}
     out = []
     for n in graph.nodes:
-        unfed = [p for p in n.INPUT_PORTS if (n.id, p) not in fed_ports]
-        if n.id in troubled or unfed:  # missing-input already names an unfed port
+        if n.id in troubled:
             continue
         missing = [port for port in n.OUTPUT_PORTS if shapes.output(n.id, port) is None]
         if missing:
@@ -121,11 +240,6 @@ def _parameters(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     for n in graph.nodes:
         for message, hint in n.check(shapes.inputs.get(n.id, {})):
             out.append(Diagnostic("bad-parameter", f"{n.kind} {n.id!r}: {message}", hint, nodes=(n.id,)))
-        if n.initial_output == "zero_response" and n.holds_state():
-            out.append(Diagnostic("bad-parameter", f"{n.kind} {n.id!r}: initial_output='zero_response' is "
-                                  "for stateless nodes; a stateful node starts from its initial state",
-                                  "drop initial_output (delayed reads before step 0 then see zeros)",
-                                  nodes=(n.id,)))
     dtypes = graph.param_dtypes(arrays_only=True)
     if len(dtypes) > 1:  # scalars are cast to the program dtype, so only arrays can conflict
         by_dtype: dict[str, list[str]] = {}
@@ -152,13 +266,21 @@ def _algebraic_loops(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
 
 def _reachability(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     g = to_networkx(graph)
+    sources = [n.id for n in graph.inputs]
+    sinks = [n.id for n in graph.nodes if n.kind == "Output" or n.SINK]
+    for i in _intended_edges(graph):  # a misspelt edge counts as the edge it was meant to be
+        if i.src is not None and i.dst is not None:
+            g.add_edge(i.src, i.dst)
+        elif i.dst is not None:  # its source is unknown: assume it would have reached the destination
+            sources.append(i.dst)
+        elif i.src is not None:  # its destination is unknown: assume it would have led to an output
+            sinks.append(i.src)
     reached: set[str] = set()
-    for n in graph.inputs:
-        reached |= {n.id} | nx.descendants(g, n.id)
+    for nid in sources:
+        reached |= {nid} | nx.descendants(g, nid)
     feeds_output: set[str] = set()  # nodes an Output or a legitimate sink (a spike counter) depends on
-    for n in graph.nodes:
-        if n.kind == "Output" or n.SINK:
-            feeds_output |= {n.id} | nx.ancestors(g, n.id)
+    for nid in sinks:
+        feeds_output |= {nid} | nx.ancestors(g, nid)
     out = []
     seen = set()
     for n in graph.nodes:
@@ -223,7 +345,7 @@ def _check_composites(graph: Graph) -> tuple[Diagnostic, ...]:
     for level in _levels(graph, ""):
         found += [_with_context(level, d) for c in _STRUCTURE for d in c(level, None)]
         found += [_with_context(level, d) for d in _composite_ports(level)]
-    flat = inline(graph)
+    flat = inline(_repaired(graph))  # structure was judged level by level above; judge the rest as meant
     shapes = infer_shapes(flat)
     found += [_with_context(flat, d) for c in CHECKS if c not in _STRUCTURE and c is not _inputs_and_outputs
               for d in c(flat, shapes)]

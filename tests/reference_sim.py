@@ -7,7 +7,7 @@ own, one time step and one node at a time, with no attempt at speed:
 
       x_t[n, p] = sum over edges e with e.dst == n, e.dst_port == p of  value_{t - d(e)}[e.src, e.src_port]
 
-  where reads before step 0 give zeros and the edge's step delay d(e) is
+  where a read before step 0 gives the source port's rest value (below) and the edge's step delay d(e) is
       straight mode:  d = delay + 1 if the edge is marked feedback else delay
       delayed mode:   d = delay + 1 for every edge, except edges leaving an Input or entering an Output,
                       which keep their straight-mode d.
@@ -17,6 +17,15 @@ own, one time step and one node at a time, with no attempt at speed:
   Feedback marks are read from the IR, never worked out here: a zero-delay cycle that nothing breaks
   is an error (:class:`UnbrokenCycleError`).
 * ``lengths[b]``: from step lengths[b] on, sample b's state is frozen and every value it produces is 0.
+* Rest values (the network before step 0), worked out here from the edges alone:
+      Input: 0;  a node with state (neurons, counters): its initial state's values, 0 on every port;
+      a stateless node: its update applied to the sum over its in-edges of the sources' rest values;
+      a Delay: its input's rest value, which also fills its whole buffer.
+  Nodes settle in an order where every source outside a node's strongly connected component (of the
+  graph of all edges, whatever their delay) settles first; inside a component, nodes with state first,
+  then the others in the order a step evaluates them (after the sources they read through zero-delay
+  edges from ports with feedthrough; ties by declaration order);
+  a source that has not settled yet contributes 0.
 
 The node equations are written out in each ``_Sim`` subclass below.
 """
@@ -25,6 +34,9 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import heapq
+
+import networkx as nx
 import numpy as np
 
 from snnir.ir import Edge, Graph, Node
@@ -101,6 +113,60 @@ class _Run:
             self.in_edges[e.dst].append((e, d))
         self.history: dict[Port, list[np.ndarray]] = {}
         self.t = 0
+        self.rest = self._settle()
+
+    # ------------------------------------------------------------------ before step 0
+    def _step_order(self) -> list[str]:
+        """Node ids in the order a step evaluates them: after the sources they read through zero-delay edges
+        (except ports known from the state before the step), ties by declaration order."""
+        index = {n.id: i for i, n in enumerate(self.graph.nodes)}
+        early = {(nid, port) for nid, sim in self.sims.items() for port in sim.early()}  # known from the state
+        waiting = {nid: {e.src for e, d in edges if d == 0 and (e.src, e.src_port) not in early}
+                   for nid, edges in self.in_edges.items()}
+        ready = [(index[nid], nid) for nid, w in waiting.items() if not w]
+        heapq.heapify(ready)
+        order: list[str] = []
+        while ready:
+            _, nid = heapq.heappop(ready)
+            order.append(nid)
+            for other, w in waiting.items():
+                if nid in w:
+                    w.discard(nid)
+                    if not w and other not in order:
+                        heapq.heappush(ready, (index[other], other))
+        order += [nid for nid in index if nid not in order]  # an unbroken cycle fails in step() anyway
+        return order
+
+    def _settle(self) -> dict[Port, np.ndarray]:
+        """Every port's rest value (see the module docstring)."""
+        full = nx.DiGraph()
+        full.add_nodes_from(n.id for n in self.graph.nodes)
+        full.add_edges_from((e.src, e.dst) for e in self.graph.edges)
+        position = {nid: i for i, nid in enumerate(self._step_order())}
+        condensed = nx.condensation(full)
+        order = []
+        for c in nx.topological_sort(condensed):
+            members = sorted(condensed.nodes[c]["members"], key=position.__getitem__)
+            order += [m for m in members if self.sims[m].rests_from_state()]
+            order += [m for m in members if not self.sims[m].rests_from_state()]
+        rest: dict[Port, np.ndarray] = {}
+        for nid in order:
+            node, sim = self.graph.node(nid), self.sims[nid]
+            if node.kind == "Input":
+                rest[(nid, "out")] = np.zeros((self.batch, *self.shapes[(nid, "out")]), self.dtype)
+                continue
+            if sim.rests_from_state():
+                values = sim.at_rest(None)
+            else:
+                sums = {p: np.zeros((self.batch, *self.shapes[(nid, p)]), self.dtype)
+                        for p in node.INPUT_PORTS if (nid, p) in self.shapes}
+                for e, _ in self.in_edges[nid]:
+                    if (e.src, e.src_port) in rest:
+                        sums[e.dst_port] = sums[e.dst_port] + rest[(e.src, e.src_port)]
+                values = sim.at_rest(sums)
+            for port, value in values.items():
+                rest[(nid, port)] = value
+        return rest
 
     def step(self, x_t: Mapping[str, np.ndarray], active: np.ndarray) -> None:
         """Evaluate every node once at step t and append every port's value to the history."""
@@ -143,20 +209,10 @@ class _Run:
                 value = values[src]
             elif self.t - d >= 0:
                 value = self.history[src][self.t - d]
-            elif self.graph.node(e.src).initial_output == "zero_response":  # before step 0: the response to 0
-                value = self._zero_response(e.src)[e.src_port]
-            else:  # before step 0
-                value = np.zeros((self.batch, *self.shapes[src]), self.dtype)
+            else:  # before step 0: the source at rest
+                value = self.rest[src]
             sums[e.dst_port] = value if e.dst_port not in sums else sums[e.dst_port] + value
         return sums
-
-
-    def _zero_response(self, nid: str) -> dict[str, np.ndarray]:
-        """A stateless node's outputs for all-zero inputs (it has no state to disturb)."""
-        node = self.graph.node(nid)
-        zeros = {port: np.zeros((self.batch, *self.shapes[(e.src, e.src_port)]), self.dtype)
-                 for e, _ in self.in_edges[nid] for port in [e.dst_port]}
-        return self.sims[nid].update({p: zeros.get(p, 0.0) for p in node.INPUT_PORTS})
 
 
 def _mask(value: np.ndarray, active: np.ndarray) -> np.ndarray:
@@ -270,6 +326,18 @@ class _Sim:
     def update(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
+    def rests_from_state(self) -> bool:
+        """Whether the rest value comes from the initial state (a node with state) or from the inputs'."""
+        return bool(self.state)
+
+    def at_rest(self, inputs: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+        """Every port's rest value: a stateless node's update of its inputs' rest values (it has no state to
+        disturb); a node with state, its initial values, which are all zero here."""
+        if not self.rests_from_state():
+            return self.update(inputs)
+        some = next(iter(self.state.values()))
+        return {port: np.zeros((some.shape[0], *self.node.shape), self.dtype) for port in self.node.OUTPUT_PORTS}
+
 
 class _InputSim(_Sim):
     """y_t = x_t (the caller's array at step t)."""
@@ -311,7 +379,7 @@ class _FlattenSim(_Sim):
 
 
 class _DelaySim(_Sim):
-    """y_t[i] = x_{t - d[i]}[i], zeros before step 0.
+    """y_t[i] = x_{t - d[i]}[i], with x_t for t < 0 the input's rest value (``at_rest`` fills the buffer).
 
     State: ``past[:, k] = x_{t-1-k}`` for k < max(d) (batch first, like every state). Without any zero
     delay the output is known from the state alone (no feedthrough), so it is produced in ``early()``."""
@@ -329,6 +397,15 @@ class _DelaySim(_Sim):
 
     def _zeros(self):
         return np.zeros_like(self.state["past"][:, 0])
+
+    def rests_from_state(self):
+        return False
+
+    def at_rest(self, inputs):
+        """x_t for t < 0 is the input's rest value: the whole buffer holds it, and so does the output."""
+        x = inputs["in"]
+        self.state["past"] = np.repeat(x[:, None], self.state["past"].shape[1], axis=1)
+        return {"out": x}
 
     def early(self):
         if not self.no_feedthrough:
@@ -587,6 +664,24 @@ class _CounterSim(_Sim):
         return {"out": x, "count": self.state["count"]}
 
 
+class _LayerNormSim(_Sim):
+    """mu = mean(x_t), var = mean((x_t - mu)^2) over the normalised trailing axes (the whole sample when
+    normalized_shape is None);  y_t = (x_t - mu) / sqrt(var + eps) * gamma + beta."""
+
+    def update(self, inputs):
+        x = inputs["in"]
+        k = x.ndim - 1 if self.node.normalized_shape is None else len(self.node.normalized_shape)
+        axes = tuple(range(x.ndim - k, x.ndim))
+        mu = x.mean(axis=axes, keepdims=True)
+        var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+        y = (x - mu) / np.sqrt(var + self.node.eps)
+        if self.node.weight is not None:
+            y = y * self.param("weight")
+        if self.node.bias is not None:
+            y = y + self.param("bias")
+        return {"out": y}
+
+
 class _PopulationCodeSim(_Sim):
     """y_t[b, j] = sum over k < C of the flattened sample x_t[b][j C + k]  (C = group_size)."""
 
@@ -630,7 +725,7 @@ _SIMS: dict[str, type[_Sim]] = {
     "Flatten": _FlattenSim, "Delay": _DelaySim, "LI": _LISim, "LIF": _LIFSim, "IF": _IFSim,
     "CubaLIF": _CubaLIFSim, "AdaptiveLIF": _AdaptiveLIFSim, "ALIF": _ALIFSim, "SigmaDelta": _SigmaDeltaSim,
     "SRM": _SRMSim, "SpikeCounter": _CounterSim, "ActivityRegularization": _CounterSim,
-    "PopulationCode": _PopulationCodeSim,
+    "PopulationCode": _PopulationCodeSim, "LayerNorm": _LayerNormSim,
 }
 
 

@@ -1,8 +1,10 @@
 """snnir.compat.snnax against SNNAX's own equations and timing (peers.md), written here in numpy in
-SNNAX's form: per-layer state lists, the whole model stepped layer by layer. In delayed mode every
-layer reads the previous step's outputs (the carry), and a stateless layer's output before step 0 is its
-response to zero input, as SNNAX's code runs; in straight mode a layer reads the earlier layers' outputs
-of the same step."""
+SNNAX's form: per-layer state lists, the whole model stepped layer by layer. Before step 0 every layer
+holds what SNNAX's ``init_state`` gives it: a stateless layer runs on its (earlier) sources' initial
+outputs, external inputs being zero (a Linear gives its bias, a LayerNorm the normalised bias), and a
+stateful layer's initial output is the last element of its state list (zeros). In delayed mode every
+layer reads the previous step's outputs (the carry), as SNNAX's code runs; in straight mode a layer reads
+the earlier layers' outputs of the same step."""
 
 from __future__ import annotations
 
@@ -28,17 +30,33 @@ def clamp(a):
 
 # --------------------------------------------------------------------- SNNAX layers, one step each
 class RefLinear:
+    stateless = True
+
     def __init__(self, layer):
         self.w, self.b = np.asarray(layer.weight, float), np.asarray(layer.bias, float)
 
     def init(self, n_in):
         return None
 
-    def zero_response(self, n_in):
-        return self.b
-
     def __call__(self, state, x):
         return state, self.w @ x + self.b
+
+
+class RefLayerNorm:
+    """Equinox's LayerNorm over the whole sample: (x − μ)/sqrt(σ² + ε)·γ + β."""
+
+    stateless = True
+
+    def __init__(self, layer):
+        self.eps = layer.eps
+        self.g, self.b = np.asarray(layer.weight, float), np.asarray(layer.bias, float)
+
+    def init(self, n):
+        return None
+
+    def __call__(self, state, x):
+        mu = x.mean()
+        return state, (x - mu) / np.sqrt(((x - mu) ** 2).mean() + self.eps) * self.g + self.b
 
 
 class RefSimpleIAF:
@@ -158,8 +176,13 @@ def reference(layers, xs, delayed, conn=None):
     conn = conn or [[]] + [[i - 1] for i in range(1, n)]
     widths = _widths(layers, xs.shape[1])
     states = [layer.init(widths[i]) for i, layer in enumerate(layers)]
-    outs = [layer.zero_response(widths[i]) if isinstance(layer, RefLinear) else np.zeros(_out_width(layer, widths[i]))
-            for i, layer in enumerate(layers)]
+    outs = []  # SNNAX's init_state, in list order
+    for i, layer in enumerate(layers):
+        if getattr(layer, "stateless", False):
+            reads = [outs[j] for j in conn[i] if j < i] + ([np.zeros(xs.shape[1])] if i == 0 else [])
+            outs.append(layer(None, sum(reads))[1])
+        else:
+            outs.append(states[i][-1])
     result = []
     for x in xs:
         new = list(outs)
@@ -181,6 +204,27 @@ def _widths(layers, n_in):
 
 def _out_width(layer, n):
     return layer.w.shape[0] if isinstance(layer, RefLinear) else n
+
+
+def test_snnax_linear_layernorm_lif_starts_from_the_normalised_bias():
+    """SNNAX's headline model, Linear -> LayerNorm -> LIF, as SNNAX runs it: at t = 0 LayerNorm's carry is
+    the normalisation of the Linear's bias (SNNAX's init_state), not LayerNorm(0)."""
+    lin = eqx.nn.Linear(3, 4, key=jax.random.key(0))
+    lin = eqx.tree_at(lambda l: (l.weight, l.bias), lin,
+                      (jnp.asarray((np.arange(12).reshape(4, 3) % 5 - 2) / 8, jnp.float32),
+                       jnp.asarray([1.0, -1.0, 0.5, -0.5], jnp.float32)))
+    norm = eqx.nn.LayerNorm(4)
+    model = snn.Sequential(lin, norm, snn.LIF([0.75, 0.5], threshold=0.125), forward_fn=snn.debug_forward_fn)
+    xs = (np.random.default_rng(0).random((16, 3)) < 0.5).astype(np.float32)
+    expected = reference([RefLinear(lin), RefLayerNorm(norm), RefLIF(0.75, 0.5, theta=0.125)],
+                         xs.astype(np.float64), delayed=True)
+    np.testing.assert_array_equal(_run(model, xs, 3), expected)
+    # by hand: I_0 = (1 − β)·LN(b) (the LIF reads LayerNorm's initial carry), U_1 = (1 − α)·I_0, so unit 0
+    # spikes at t = 1; from LayerNorm(0) = 0 nothing could spike before t = 2
+    b = np.array([1.0, -1.0, 0.5, -0.5])
+    normalised = (b - b.mean()) / np.sqrt(((b - b.mean()) ** 2).mean() + 1e-5)
+    np.testing.assert_array_equal(expected[1], H(0.25 * 0.5 * normalised - 0.125))
+    assert expected[1].tolist() == [1.0, 0.0, 0.0, 0.0]
 
 
 def _exciting_linear(n_in, n_out, seed=2):

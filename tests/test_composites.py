@@ -108,7 +108,7 @@ def test_printing_shows_the_inner_graph_indented():
     blk = compound("cell", [S(id="s", scale=0.5)], in_shape=(2,))
     text = str(wrap(blk, [(2,)]))
     assert text.splitlines() == [
-        "graph(schema=2) {",
+        f"graph(schema={snnir.SCHEMA_VERSION}) {{",
         "  x0: Input shape=(2,)",
         "  cell: Subgraph(x0) composite=Compound same_step {",
         "    in: Input shape=(2,)",

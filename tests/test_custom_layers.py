@@ -96,7 +96,8 @@ def heaviside(v, theta):
 
 def reference_chain(x, w, alpha, beta, decay, theta, delayed):
     """x: [T, *batch, 4]. fc = W x (Linear), c1 = SeedLayer, c2 = SpikingLayer; in delayed mode the edges
-    fc -> c1 and c1 -> c2 read the previous step (zeros at step 0)."""
+    fc -> c1 and c1 -> c2 read the previous step; at step 0 their rest values, zero here (fc has no bias,
+    and c1's initial state [m] is zero)."""
     u = np.einsum("oi,...i->...o", w, x)
     m = np.zeros(x.shape[1:-1] + (3,))
     v = np.zeros_like(m)

@@ -6,6 +6,7 @@ import importlib.util
 import pathlib
 
 import numpy as np
+import pytest
 
 SEEDS = pathlib.Path(__file__).resolve().parent.parent / "examples" / "seeds"
 
@@ -52,3 +53,54 @@ def test_benchmark_harness_measures_and_writes_its_tables():
 
     text = bench.tables(results, Args, memory)
     assert "| 8 | layered-bf16 |" in text and "| fused-scan | 64 | 8 |" in text
+
+
+def _make_models():
+    spec = importlib.util.spec_from_file_location("make_models", SEEDS.parent / "models" / "make_models.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bundled_model_files_are_what_make_models_writes(tmp_path):
+    """examples/models/make_models.py regenerates every bundled file; the committed ones are current."""
+    import json
+
+    import snnir
+
+    models = SEEDS.parent / "models"
+    written = _make_models().main(tmp_path)
+    assert {p.name for p in written} == {"recurrent.snnir", "recurrent.json", "recurrent_nir.snnir",
+                                         "recurrent_nir.nir", "spikes.npy", "custom.snnir", "broken.json"}
+    for path in written:
+        committed = models / path.name
+        if path.suffix == ".nir":
+            assert snnir.from_nir(committed, dt=1e-4) == snnir.from_nir(path, dt=1e-4), REGENERATE
+        elif path.suffix == ".npy":
+            np.testing.assert_array_equal(np.load(committed), np.load(path), err_msg=REGENERATE)
+        elif path.name == "broken.json":
+            assert json.loads(committed.read_text()) == json.loads(path.read_text()), REGENERATE
+        else:  # containers hold zip timestamps: compare what they mean
+            assert snnir.load(committed) == snnir.load(path), f"{path.name}: {REGENERATE}"
+    assert (models / "recurrent.json").read_text() == (tmp_path / "recurrent.json").read_text(), REGENERATE
+
+
+REGENERATE = "the bundled file is stale: run python examples/models/make_models.py"
+
+
+def test_bundled_models_load_run_and_export_as_their_docs_say():
+    import snnir
+
+    models = SEEDS.parent / "models"
+    xs = np.load(models / "spikes.npy")
+    _make_models()  # registers the custom layer of custom.snnir, as `snnir --import .../layers.py` does
+    for name in ("recurrent.snnir", "recurrent_nir.snnir", "custom.snnir"):
+        prog = snnir.compile(snnir.load(models / name))
+        _, ys = prog(prog.init_state((2,)), xs[:10])
+        assert ys["y"].shape[:2] == (10, 2) and np.isfinite(np.asarray(ys["y"])).all()
+    with pytest.raises(snnir.io.NIRConversionError, match="reset"):
+        snnir.to_nir(snnir.load(models / "recurrent.snnir"), dt=1e-4)   # snnir's default reset: not NIR
+    nir_graph = snnir.load(models / "recurrent_nir.snnir")
+    assert snnir.from_nir(models / "recurrent_nir.nir", dt=1e-4) == nir_graph
+    codes = [d.code for d in snnir.check(snnir.load(models / "broken.json", verify=False))]
+    assert sorted(codes) == ["bad-parameter", "shape-mismatch", "unknown-node", "unknown-port", "unused-output"]

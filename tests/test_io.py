@@ -95,6 +95,48 @@ def test_schema_1_files_are_migrated():
     assert load(MODELS / "v1" / "delay_readout.snnir") == graph
 
 
+def _with_initial_output(doc: dict) -> dict:
+    """A document as schema version 2 wrote it: every node carried ``initial_output`` (the default
+    "zeros", or "zero_response"), nested graphs too."""
+    def mark(graph, value):
+        graph["schema_version"] = 2
+        for node in graph["nodes"]:
+            node["initial_output"] = value if node["kind"] == "Linear" else "zeros"
+            if node["kind"] == "Subgraph":
+                mark(node["graph"], value)
+    doc["schema_version"] = 2
+    mark(doc["graph"], "zero_response")
+    return doc
+
+
+def test_schema_2_files_with_initial_output_are_migrated(tmp_path):
+    """Version 3 dropped ``initial_output``: every delayed read at step 0 gives the rest value."""
+    inner = snnir.Graph(nodes=[snnir.Input(id="i", shape=(2,)),
+                               snnir.Linear(id="fc", weight=np.eye(2, dtype=np.float32), bias=np.ones(2, np.float32)),
+                               snnir.Output(id="o")], edges=[("i", "fc"), ("fc", "o")])
+    g = snnir.Graph(nodes=[snnir.Input(id="x", shape=(2,)), snnir.Subgraph(id="blk", graph=inner),
+                           snnir.LI(id="li", shape=(2,), decay=0.5), snnir.Output(id="y")],
+                    edges=[snnir.Edge("x", "blk", dst_port="i"), snnir.Edge("blk", "li", src_port="o", delay=1),
+                           ("li", "y")])
+    save(g, tmp_path / "new.json")
+    save(g, tmp_path / "new.snnir")
+    written = json.loads((tmp_path / "new.json").read_text())
+    assert written["schema_version"] == 3 and "initial_output" not in (tmp_path / "new.json").read_text()
+    (tmp_path / "old.json").write_text(json.dumps(_with_initial_output(written)))
+    with zipfile.ZipFile(tmp_path / "new.snnir") as z:
+        entries = {name: z.read(name) for name in z.namelist()}
+    entries["snnir.json"] = json.dumps(_with_initial_output(json.loads(entries["snnir.json"]))).encode()
+    with zipfile.ZipFile(tmp_path / "old.snnir", "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    for name in ("old.json", "old.snnir"):
+        loaded = load(tmp_path / name)
+        assert loaded == g and loaded.node("blk").graph.schema_version == 3
+        prog = snnir.compile(loaded)
+        _, ys = prog(prog.init_state((1,)), np.zeros((2, 1, 2), np.float32))
+        np.testing.assert_allclose(np.asarray(ys["y"])[:, 0], [[1.0, 1.0], [1.5, 1.5]])  # li reads fc at rest: its bias
+
+
 def test_newer_schema_is_refused(tmp_path):
     doc = json.loads((MODELS / "recurrent.json").read_text())
     doc["schema_version"] = doc["graph"]["schema_version"] = snnir.SCHEMA_VERSION + 1
@@ -219,3 +261,32 @@ def test_an_unregistered_node_class_cannot_be_saved(tmp_path):
     with pytest.raises(ModelFileError, match="'s'.*register"):
         save(g, tmp_path / "m.snnir")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=lambda m: f"umask{m:03o}")
+@pytest.mark.parametrize("suffix", [".snnir", ".json"])
+def test_saved_files_get_the_permissions_of_an_ordinary_write(tmp_path, umask, suffix):
+    old = os.umask(umask)
+    try:
+        path = save(recurrent(), tmp_path / f"m{suffix}")
+        with open(tmp_path / "plain", "w"):
+            pass
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask == (tmp_path / "plain").stat().st_mode & 0o777
+
+
+def test_saving_over_a_file_keeps_its_mode_and_follows_a_link(tmp_path):
+    path = tmp_path / "m.snnir"
+    path.write_bytes(b"old")
+    path.chmod(0o640)
+    link = tmp_path / "link.snnir"
+    link.symlink_to(path.name)
+    old = os.umask(0o022)
+    try:
+        save(recurrent(), link)
+    finally:
+        os.umask(old)
+    assert link.is_symlink() and load(link) == recurrent()  # the link stays, its target is replaced
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.snnir", "m.snnir"]

@@ -99,13 +99,13 @@ def test_trainable_defaults_and_overrides():
 
 
 def test_printed_graph_is_deterministic_one_line_per_node():
-    expected = """graph(schema=2) {
+    expected = f"""graph(schema={snnir.SCHEMA_VERSION}) {{
   x: Input shape=(3,)
   fc: Linear(x) weight=f32[4,3] bias=f32[4]
-  lif: LIF(fc, rec{feedback}) shape=(4,) decay=0.875 threshold=1
+  lif: LIF(fc, rec{{feedback}}) shape=(4,) decay=0.875 threshold=1
   rec: Linear(lif) weight=f32[4,4]
-  y: Output(lif.v{delay=2})
-}"""
+  y: Output(lif.v{{delay=2}})
+}}"""
     assert str(small_graph()) == expected
     assert str(small_graph(reset="zero", trainable={"decay": False})).splitlines()[3] == (
         "  lif: LIF(fc, rec{feedback}) shape=(4,) reset=zero decay=0.875 threshold=1 frozen=decay")
@@ -138,3 +138,41 @@ def test_builder_reports_shape_errors_at_once():
     x = b.input("x", shape=(3,))
     with pytest.raises(snnir.InvalidIRError, match="shape"):
         b.lif(x, decay=0.5, shape=(4,))
+
+
+def test_parameter_count_includes_a_custom_layers_module():
+    import equinox as eqx
+    import jax
+
+    layer = eqx.nn.Linear(3, 4, key=jax.random.key(0))  # 12 weights + 4 biases
+    g = snnir.Graph(nodes=[snnir.Input(id="x", shape=(3,)), snnir.Custom(id="c", module=layer),
+                           snnir.Linear(id="fc", weight=np.ones((2, 4), np.float32)), snnir.Output(id="y")],
+                    edges=[("x", "c"), ("c", "fc"), ("fc", "y")])
+    assert g.node("c").parameter_count() == 16
+    assert g.parameter_count() == 16 + 8
+
+
+def test_snnax_graphs_print_python_scalars_as_float32():
+    """A threshold given as a Python number is a float32 scalar, as in every other front end."""
+    import equinox as eqx
+    import jax
+    from snnir.compat.snnax import snn
+
+    model = snn.Sequential(eqx.nn.Linear(4, 3, key=jax.random.key(0)), snn.LIF([0.9, 0.8]),
+                           snn.SimpleLIF([0.85], threshold=0.3), snn.SimpleIAF(leak=0.1))
+    g = model.to_graph((4,))
+    assert ":f64" not in str(g)
+    assert g.param_dtypes() == ("float32",)
+    assert "threshold=0.3" in str(g)  # the float32 value, printed without float64 noise
+
+
+def test_front_end_pooling_layers_build_their_nodes():
+    """The SNNAX and Spyx pooling layers name the pooling kinds' fields as the IR spells them."""
+    import equinox as eqx
+    from snnir.compat import spyx
+    from snnir.compat.snnax import snn
+
+    g = snn.Sequential(snn.SpikingMaxPool2d(2, 2), eqx.nn.AvgPool2d(2, 2)).to_graph((1, 8, 8))
+    assert [(n.kind, n.stride) for n in g.nodes if "Pool" in n.kind] == [("MaxPool2d", (2, 2)), ("AvgPool2d", (2, 2))]
+    node = spyx.SumPool((2, 2), (2, 2), "VALID", channel_axis=1).node((1, 8, 8))
+    assert node.kind == "SumPool2d" and node.stride == (2, 2)

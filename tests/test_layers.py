@@ -120,9 +120,11 @@ def ref_lif(drive):
     return np.stack(out)
 
 
-def delayed(values):
-    """The value one step earlier, zeros before step 0 (an edge delayed by the delayed mode)."""
-    return np.concatenate([np.zeros_like(values[:1]), values[:-1]])
+def delayed(values, rest=None):
+    """The value one step earlier (an edge delayed by the delayed mode); before step 0 the source's rest
+    value ``rest`` [1, ...], its response to the Input's rest value 0 (zeros when not given)."""
+    first = np.zeros_like(values[:1]) if rest is None else np.broadcast_to(rest, values[:1].shape)
+    return np.concatenate([first, values[:-1]])
 
 
 # ---------------------------------------------------------------------- graphs
@@ -156,7 +158,7 @@ def check_single_and_chain(node, in_shape, reference, mode, *, exact=True, seed=
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     if not run_chain:
         return
-    drive = delayed(want) if mode == "delayed" else want
+    drive = delayed(want, reference(np.zeros_like(xs[:1]))) if mode == "delayed" else want
     spikes = ref_lif(drive)
     if not exact:  # spikes are only comparable where no membrane lies within rounding of the threshold
         v, margin = np.zeros(drive.shape[1:]), np.inf

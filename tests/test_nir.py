@@ -414,6 +414,35 @@ def test_recurrent_choice_is_stable_across_write_and_read(tmp_path):
     assert snnir.load(tmp_path / "cycle.snnir").feedback_edges == (("arec", "zlif"),)
 
 
+def test_snntorch_recurrent_layer_reads_the_affine_bias_at_step_0():
+    """snnTorch's RLeaky as NIR writes it: a plain cycle lif -> rec (Affine) -> lif. snnTorch computes
+    rec_t = W s_{t−1} + b with s_{−1} = 0, so at t = 0 the neuron gets the bias: snnir's rest value of the
+    Affine, read through the delayed edge rec -> lif (the feedback mark falls on the Affine's out-edge)."""
+    dt, beta = 1e-4, np.array([0.5, 0.75, 0.5])
+    tau = dt / (1 - beta)
+    w = np.array([[0.5, -0.25, 0.0], [0.125, 0.5, -0.5], [0.25, 0.0, 0.375]])
+    b = np.array([1.5, 0.25, -0.5])
+    graph = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([3])),
+        "lif": nir.LIF(tau=tau, r=tau / dt, v_leak=np.zeros(3), v_threshold=np.ones(3), v_reset=np.zeros(3)),
+        "rec": nir.Affine(weight=w, bias=b),
+        "output": nir.Output(output_type=np.array([3])),
+    }, edges=[("input", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "output")])
+    g = from_nir(graph, dt=dt)
+    assert g.feedback_edges == (("rec", "lif"),)
+    xs = (RNG.random((16, 2, 3)) < 0.5).astype(np.float32) * 0.5
+    ys = run(g, {"input": xs})["output"]
+    np.testing.assert_array_equal(ys[0], ((xs[0] + b) > 1.0).astype(float))  # by hand: u_0 = x_0 + b
+    v, s, expected = np.zeros((2, 3)), np.zeros((2, 3)), []
+    for x in xs.astype(np.float64):  # snnTorch's RLeaky with NIR's reset to v_reset = 0
+        v = beta * v + x + (s @ w.T + b)
+        s = (v > 1.0).astype(float)
+        v = np.where(s > 0, 0.0, v)
+        expected.append(s)
+    np.testing.assert_array_equal(ys, np.array(expected))
+    assert ys[0, :, 0].tolist() == [1.0, 1.0]
+
+
 # ---------------------------------------------------------------------- errors
 def test_missing_dt_and_bad_discretization():
     with pytest.raises(NIRConversionError, match="dt is required"):
@@ -459,7 +488,6 @@ def test_export_refusals_name_node_and_option():
         (snnir.LIF(id="n", shape=(2,), decay=0.9, reset="zero", fire_at_threshold=True), "fire_at_threshold"),
         (snnir.LIF(id="n", shape=(2,), decay=1.0, reset="zero"), "no finite NIR time constant"),
         (snnir.LayerNorm(id="n"), "NIR has no LayerNorm"),
-        (snnir.Linear(id="n", weight=np.ones((2, 2), np.float32), initial_output="zero_response"), "initial_output"),
     ]
     for node, message in cases:
         with pytest.raises(NIRConversionError, match=f"node 'n'.*{message}".replace("(", r"\(")):
@@ -519,7 +547,7 @@ def test_cli_convert_both_ways(tmp_path, capsys):
     assert isinstance(nir.read(tmp_path / "m.nir", type_check=False), nir.NIRGraph)
     assert cli_main(["convert", str(tmp_path / "m.nir"), str(tmp_path / "back.json"), "--dt", "1e-4"]) == 0
     assert_close_graphs(snnir.load(tmp_path / "back.json"), g)
-    assert cli_main(["convert", str(tmp_path / "m.nir"), str(tmp_path / "x.snnir")]) == 1
+    assert cli_main(["convert", str(tmp_path / "m.nir"), str(tmp_path / "x.snnir")]) == 2  # a usage error
     assert "dt is required" in capsys.readouterr().err
     (tmp_path / "bad.nir").write_bytes(b"not hdf5")
     assert cli_main(["convert", str(tmp_path / "bad.nir"), str(tmp_path / "x.snnir"), "--dt", "1"]) == 1

@@ -131,24 +131,24 @@ def test_lengths_freeze_state_and_zero_outputs():
     np.testing.assert_array_equal(ys["y"][:, 1, 0], [1, 1, 1, 1, 1])
 
 
-def _bias_into_integrator(initial_output: str) -> snnir.Graph:
-    lin = snnir.Linear(id="lin", weight=np.eye(2, dtype=np.float32), bias=np.array([0.5, -0.25], np.float32),
-                       initial_output=initial_output)
+def _bias_into_integrator() -> snnir.Graph:
+    lin = snnir.Linear(id="lin", weight=np.eye(2, dtype=np.float32), bias=np.array([0.5, -0.25], np.float32))
     return snnir.Graph(
         nodes=[snnir.Input(id="x", shape=(2,)), lin, snnir.LI(id="li", shape=(2,), decay=0.5), snnir.Output(id="y")],
         edges=[snnir.Edge("x", "lin"), snnir.Edge("lin", "li"), snnir.Edge("li", "y")])
 
 
 @pytest.mark.parametrize("strategy", ["fused-scan", "layered"])
-def test_zero_response_start_gives_a_delayed_read_the_bias_before_step_0(strategy):
+def test_a_delayed_read_of_a_linear_at_step_0_gives_its_bias(strategy):
     from tests.reference_sim import simulate
 
     xs = np.zeros((4, 1, 2), np.float32)
     xs[1] = 1.0
-    graph = _bias_into_integrator("zero_response")
+    graph = _bias_into_integrator()
     prog = snnir.compile(graph, mode="delayed", strategy=strategy)
     _, ys = prog(prog.init_state((1,)), jnp.asarray(xs))
-    # by hand: the LI reads lin one step late; lin "before step 0" is its bias b; after that W x_{t-1} + b
+    # by hand: the LI reads lin one step late; lin at rest (before step 0) is its bias b (its response
+    # to the Input's rest value 0); after that W x_{t-1} + b
     b = np.array([0.5, -0.25])
     drive = [b, b, b + 1.0, b]
     v, expected = np.zeros(2), []
@@ -157,16 +157,3 @@ def test_zero_response_start_gives_a_delayed_read_the_bias_before_step_0(strateg
         expected.append(v.copy())
     np.testing.assert_allclose(np.asarray(ys["y"])[:, 0], expected, atol=1e-6)
     np.testing.assert_allclose(np.asarray(ys["y"]), simulate(graph, {"x": xs}, mode="delayed")["y"], atol=1e-6)
-    # the default start reads zeros before step 0
-    plain_prog = snnir.compile(_bias_into_integrator("zeros"), mode="delayed", strategy=strategy)
-    _, plain = plain_prog(plain_prog.init_state((1,)), jnp.asarray(xs))
-    np.testing.assert_allclose(np.asarray(plain["y"])[0, 0], [0.0, 0.0])
-
-
-def test_zero_response_start_on_a_stateful_node_is_a_verify_error():
-    graph = snnir.Graph(nodes=[snnir.Input(id="x", shape=(2,)),
-                               snnir.LI(id="li", shape=(2,), decay=0.5, initial_output="zero_response"),
-                               snnir.Output(id="y")],
-                        edges=[snnir.Edge("x", "li"), snnir.Edge("li", "y")])
-    with pytest.raises(snnir.VerifyError, match="stateless"):
-        snnir.verify(graph)

@@ -656,3 +656,192 @@ def test_a_zero_step_delay_node_does_not_break_an_algebraic_loop():
     assert [(d.code, d.nodes) for d in info.value.diagnostics] == [("algebraic-loop", ("a", "d"))]
     # one step of delay makes it a recurrence
     snnir.verify(g.replace_node(snnir.Delay(id="d", steps=1)))
+
+
+# ---------------------------------------------------------------------------------------------- slips and hints
+def test_a_misspelt_field_suggests_the_close_one():
+    with pytest.raises(snnir.InvalidIRError) as info:
+        snnir.LIF(id="a", shape=(3,), decay=0.9, treshold=1.0)
+    text = str(info.value)
+    assert "unknown field 'treshold'; did you mean 'threshold'?" in text
+    assert "Extra inputs are not permitted" not in text
+    assert isinstance(info.value, snnir.SnnirError) and isinstance(info.value, ValueError)
+
+
+def test_an_unknown_field_with_no_close_match_lists_the_fields():
+    with pytest.raises(snnir.InvalidIRError) as info:
+        snnir.LIF(id="a", shape=(3,), decay=0.9, colour="red")
+    assert "unknown field 'colour'; LIF takes id, " in str(info.value)
+    assert "decay" in str(info.value) and "did you mean" not in str(info.value)
+
+
+def test_a_misspelt_field_of_an_edge_or_a_nested_surrogate_suggests_the_close_one():
+    with pytest.raises(snnir.InvalidIRError, match="did you mean 'delay'"):
+        E("a", "b", dleay=1)
+    with pytest.raises(snnir.InvalidIRError, match="did you mean 'name'"):
+        snnir.LIF(id="a", shape=(3,), decay=0.9, surrogate={"nmae": "arctan"})
+    with pytest.raises(snnir.InvalidIRError, match="node 'a' field treshold: unknown field 'treshold'; did you mean"):
+        snnir.Graph(nodes=[{"kind": "LIF", "id": "a", "shape": [3], "decay": 0.5, "treshold": 1.0}])
+
+
+def test_a_misspelt_kind_suggests_the_close_one_not_every_kind():
+    with pytest.raises(snnir.InvalidIRError) as info:
+        snnir.Graph(nodes=[{"kind": "Input", "id": "x", "shape": [3]},
+                           {"kind": "LFI", "id": "n", "shape": [3], "decay": 0.9}])
+    text = str(info.value)
+    assert "node 'n': unknown node kind 'LFI'; did you mean 'LIF'" in text
+    assert "expected tags" not in text and "'Subgraph'" not in text
+    assert isinstance(info.value, snnir.SnnirError) and isinstance(info.value, ValueError)
+
+
+def test_an_unknown_kind_with_no_close_match_lists_the_kinds_briefly():
+    with pytest.raises(snnir.InvalidIRError) as info:
+        snnir.Graph(nodes=[{"kind": "GRU", "id": "g"}])
+    line = next(l for l in str(info.value).splitlines() if "'GRU'" in l)
+    assert "registered kinds: ALIF, " in line and ", LIF, " in line and "'" not in line.split("kinds:")[1]
+
+
+def test_a_misspelt_kind_in_a_model_file(tmp_path):
+    path = tmp_path / "model.json"
+    snnir.save(valid_graph(), path)
+    path.write_text(path.read_text().replace('"kind": "LIF"', '"kind": "LFI"'))
+    with pytest.raises(snnir.SnnirError) as info:
+        snnir.load(path)
+    assert isinstance(info.value, ValueError)
+    assert "unknown node kind 'LFI'; did you mean 'LIF'" in str(info.value)
+
+
+def test_kind_lookup_suggests_the_close_kind():
+    with pytest.raises(snnir.UnknownKindError, match="did you mean 'Linear'"):
+        snnir.ir.kind_class("Lineer")
+
+
+def test_node_lookup_suggests_the_close_id():
+    with pytest.raises(snnir.NodeNotFoundError, match="did you mean 'fc'"):
+        valid_graph().node("fcc")
+
+
+def test_construction_errors_name_edges_by_their_ends_not_by_index():
+    with pytest.raises(snnir.InvalidIRError) as info:
+        snnir.Graph(nodes=[], edges=[("a", "b"), ("b", "c", -1),
+                                     {"src": "c", "dst": "d", "src_port": "v", "dst_port": "in1", "delay": -2}])
+    text = str(info.value)
+    assert "edge b -> c (delay=-1) field delay:" in text
+    assert "edge c.v -> d.in1 (delay=-2) field delay:" in text
+    assert "#1" not in text and "#2" not in text
+
+
+def edge_typo_graph(typo: snnir.Edge) -> snnir.Graph:
+    """x -> fc -> lif -> fc2 -> y, with ``typo`` in place of the edge into lif (or, if it enters fc2, out of lif)."""
+    chain = [E("x", "fc"), E("fc", "lif"), E("lif", "fc2"), E("fc2", "y")]
+    slot = 2 if typo.dst == "fc2" else 1
+    return graph([I(id="x", shape=(3,)), L(id="fc", weight=w(4, 3)), lif("lif", 4), L(id="fc2", weight=w(2, 4)),
+                  O(id="y")], chain[:slot] + [typo] + chain[slot + 1:])
+
+
+@pytest.mark.parametrize("typo, guess", [(E("fc", "lfi"), "lif"), (E("fcc", "lif"), "fc"), (E("lfi", "fc2"), "lif")],
+                         ids=["destination", "source", "source-downstream"])
+def test_an_edge_typo_is_reported_once_with_the_close_id(typo, guess):
+    diags = snnir.check(edge_typo_graph(typo))
+    assert [d.code for d in diags] == ["unknown-node"], [(d.code, d.nodes) for d in diags]
+    assert f"did you mean {guess!r}?" in diags[0].hint
+    assert diags[0].edges == (typo.key,)
+
+
+def test_an_edge_typo_with_no_close_id_still_spares_the_known_end():
+    diags = snnir.check(edge_typo_graph(E("fc", "zzz")))
+    # the source's branch is not reported unused; the node nothing feeds still is
+    assert sorted(d.code for d in diags) == ["missing-input", "unknown-node", "unreachable-node",
+                                             "unreachable-node", "unreachable-output"]
+    assert "did you mean" not in only(diags, "unknown-node").hint
+
+
+def test_a_port_typo_is_reported_once_with_the_close_port():
+    g = edge_typo_graph(E("lif", "fc2", src_port="vv"))
+    diags = snnir.check(g)
+    assert [d.code for d in diags] == ["unknown-port"]
+    assert "did you mean 'v'?" in diags[0].hint
+
+
+def test_an_edge_typo_does_not_hide_an_unrelated_problem():
+    g = edge_typo_graph(E("fc", "lfi"))
+    g = g.replace(nodes=[*g.nodes, S(id="spare", scale=1.0)], edges=[*g.edges, E("x", "spare")])
+    assert sorted(d.code for d in snnir.check(g)) == ["unknown-node", "unused-output"]
+
+
+def test_descendants_of_an_unfed_node_are_not_reported_as_shapeless():
+    g = graph([I(id="x", shape=(3,)), S(id="s", scale=1.0), S(id="t", scale=1.0), O(id="y")],
+              [E("x", "y"), E("s", "t"), E("t", "y")])
+    assert "unknown-shape" not in codes(snnir.check(g))
+
+
+def test_edges_in_messages_show_non_default_ports_and_delays():
+    g = graph([I(id="x", shape=(3,)), O(id="y")], [E("x", "y"), E("x", "ghost", delay=2, dst_port="in1")])
+    assert "edge x -> ghost.in1 (delay=2) names unknown node(s) ['ghost']" in only(snnir.check(g), "unknown-node").message
+
+
+def test_hints_point_to_snnir_explain_not_to_docs_files():
+    with pytest.raises(snnir.InvalidIRError) as info:
+        snnir.LIF(id="n", shape=(3,), decay=float("nan"))
+    assert "run 'snnir explain invalid-ir'" in str(info.value) and "help(snnir.LIF)" in str(info.value)
+    assert "docs/" not in str(info.value)
+    with pytest.raises(snnir.VerifyError) as info:
+        snnir.verify(many_problems_graph())
+    assert str(info.value).splitlines()[-1].startswith("for more on a code, run 'snnir explain ")
+
+
+def test_every_code_verify_can_produce_has_a_catalogue_entry():
+    from snnir.codes import CODES, explain
+
+    for code in ERROR_CODES | WARNING_CODES:
+        entry = CODES[code]
+        assert entry.severity == ("warning" if code in WARNING_CODES else "error")
+        assert entry.title and entry.explanation and entry.fix
+        text = explain(code)
+        assert text.startswith(f"{code} ({entry.severity}): {entry.title}") and "How to fix it:" in text
+    assert {c for c, e in CODES.items() if e.stage == "verify"} == ERROR_CODES | WARNING_CODES
+    assert "docs/" not in " ".join(explain(c) for c in CODES)
+
+
+def test_explain_an_unknown_code_suggests_close_codes():
+    from snnir.codes import UnknownCodeError, explain
+
+    with pytest.raises(UnknownCodeError, match="did you mean 'shape-mismatch'") as info:
+        explain("shape-mismatc")
+    assert isinstance(info.value, snnir.SnnirError) and isinstance(info.value, ValueError)
+    with pytest.raises(UnknownCodeError, match="known codes: duplicate-id, unknown-node"):
+        explain("nonsense")
+
+
+def _messages(path: pathlib.Path):
+    """(line, text) of every string constant in a module that is not a docstring."""
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(n.body[0].value) for n in ast.walk(tree)
+        if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)
+    }
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings:
+            yield n.lineno, n.value
+
+
+def test_no_message_points_to_a_docs_path():
+    """Installed users have no docs/ folder: messages point to help(), snnir explain or the hint itself."""
+    found = [f"{path.relative_to(ROOT)}:{line}: {text[:60]!r}"
+             for path in sorted([*(ROOT / "snnir").rglob("*.py"), *(ROOT / "passes").rglob("*.py")])
+             for line, text in _messages(path) if re.search(r"docs/|\w\.md\b", text)]
+    assert not found, "\n".join(found)
+
+
+def test_an_edge_typo_around_or_inside_a_composite_is_reported_once():
+    inner = graph([I(id="in", shape=(4,)), lif("n", 4), O(id="out")], [E("in", "n"), E("n", "out")])
+    outer = [I(id="x", shape=(3,)), L(id="fc", weight=w(4, 3)), snnir.Subgraph(id="blk", graph=inner), O(id="y")]
+    typo_outside = graph(outer, [E("x", "fc"), E("fc", "bkl"), E("blk", "y")])
+    (d,) = snnir.check(typo_outside)
+    assert d.code == "unknown-node" and "did you mean 'blk'?" in d.hint
+    typo_inside = graph([*outer[:2], snnir.Subgraph(id="blk", graph=inner.replace(edges=[E("in", "nn"), E("n", "out")])),
+                         outer[3]], [E("x", "fc"), E("fc", "blk"), E("blk", "y")])
+    (d,) = snnir.check(typo_inside)
+    assert d.code == "unknown-node" and d.edges == (("blk/in", "blk/nn"),)
+    assert "did you mean 'blk/n'?" in d.hint  # compared within the block, without its path

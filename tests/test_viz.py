@@ -6,6 +6,7 @@ program (``dot`` or ``graphviz-pure``) is installed.
 
 import functools
 import io
+import pathlib
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -126,6 +127,40 @@ def test_scene_shows_shapes_parameters_and_feedback():
     assert (fb.src, fb.dst, fb.feedback, fb.constraint) == ("rec", "lif", "auto", False)
     [cycle] = scene.boxes()
     assert cycle.kind == "cycle" and set(cycle.node_ids()) == {"lif", "rec"}
+
+
+def _fresh(text: str) -> str:
+    """``text`` as a new string object (as ids read from a file or built at run time are), never the interned one."""
+    return "".join(list(text))
+
+
+def test_cycles_are_boxed_whatever_string_objects_the_ids_are():
+    ids = {name: _fresh(name) for name in ("x", "fc", "lif", "rec", "y")}
+    for name, built in ids.items():
+        assert built == name and (len(name) == 1 or built is not name)
+    nodes = [Input(id=ids["x"], shape=(2,)), Linear(id=ids["fc"], weight=np.ones((3, 2), np.float32)),
+             LIF(id=ids["lif"], shape=(3,), decay=0.5), Linear(id=ids["rec"], weight=np.eye(3, dtype=np.float32)),
+             Output(id=ids["y"])]
+    # the edges name the nodes through other string objects still, as a parsed file does
+    edges = [Edge(_fresh(a), _fresh(b)) for a, b in (("x", "fc"), ("fc", "lif"), ("lif", "rec"), ("rec", "lif"),
+                                                       ("lif", "y"))]
+    scene = build_scene(Graph(nodes=nodes, edges=edges))
+    [cycle] = scene.boxes()
+    assert cycle.kind == "cycle" and cycle.node_ids() == ("lif", "rec")
+    assert 'subgraph "cluster_cycle:1"' in viz.to_dot(Graph(nodes=nodes, edges=edges))
+
+
+@pytest.mark.parametrize("name", ["recurrent.snnir", "recurrent.json"])
+def test_cycles_of_loaded_files_are_boxed(name, tmp_path):
+    models = pathlib.Path(__file__).resolve().parents[1] / "examples" / "models"
+    bundled = snnir.load(models / name)
+    snnir.save(blocks(), tmp_path / name)
+    for g, expand, members in ((bundled, False, {"lif", "rec"}),
+                               (snnir.load(tmp_path / name), True, {"block2/lif1", "block2/fc2", "block2/bn2",
+                                                                    "block2/lif2", "block2/rec"})):
+        cycles = [b for b in build_scene(g, expand=expand).boxes() if b.kind == "cycle"]
+        assert len(cycles) == 1 and set(cycles[0].node_ids()) == members
+        assert 'subgraph "cluster_cycle:1"' in viz.to_dot(g, expand=expand)
 
 
 def test_marked_feedback_edges_are_drawn_as_marked():

@@ -9,9 +9,11 @@ Two formats, told apart by their first bytes (never by trusting the name):
   handy for small hand-written models.
 
 Both record every array's dtype (so bfloat16 survives: it is stored as its 16-bit pattern) and the
-schema version. Writes are atomic (temporary file in the same folder, fsync, rename). Loading checks the
-format, version, sizes, shapes and dtypes before allocating anything large, and ends every failure with
-a :class:`ModelFileError` (or the graph's own ``InvalidIRError`` / ``VerifyError``) naming the file.
+schema version. Writes are atomic (temporary file in the same folder, fsync, rename) and get the
+permissions of an ordinary write (``0o666`` minus the umask; an existing file keeps its own). Loading
+checks the format, version, sizes, shapes and dtypes before allocating anything large, and ends every
+failure with a :class:`ModelFileError` (or the graph's own ``InvalidIRError`` / ``VerifyError``) naming
+the file.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ import math
 import os
 import pathlib
 import re
-import tempfile
 import zipfile
 from typing import Any
 
 import numpy as np
 
+from .._atomic import write_atomic
 from ..errors import InvalidIRError, SnnirError, VerifyError
 from ..ir import SCHEMA_VERSION, Graph
 from ..ir.arrays import FLOAT_DTYPES, INT_DTYPES
@@ -160,20 +162,11 @@ def _container(graph: Graph) -> bytes:
 
 
 def _atomic_write(path: pathlib.Path, payload: bytes) -> None:
+    """Write a model file atomically, with the permissions an ordinary write gives (see snnir._atomic)."""
     folder = path.parent if str(path.parent) else pathlib.Path(".")
     if not folder.is_dir():
         raise ModelFileError(path, "the folder does not exist", f"create {folder} first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, payload)
 
 
 # ---------------------------------------------------------------------- loading

@@ -19,8 +19,23 @@ def _v1_to_v2(graph: Document) -> Document:
     return graph
 
 
+def _v2_to_v3(graph: Document) -> Document:
+    """Version 3 drops the node field ``initial_output``: every delayed or feedback read at step 0 now
+    returns the source's rest value (docs/semantics.md). ``"zero_response"`` is subsumed by that rule;
+    ``"zeros"`` (the old default, zeros before step 0) no longer exists. Composites' inner graphs too."""
+    for node in graph.get("nodes", ()):
+        if isinstance(node, dict):
+            node.pop("initial_output", None)
+            inner = node.get("graph")
+            if node.get("kind") == "Subgraph" and isinstance(inner, dict):
+                _v2_to_v3(inner)
+                if "schema_version" in inner:
+                    inner["schema_version"] = 3
+    return graph
+
+
 #: MIGRATIONS[n] migrates a version-n graph document to version n + 1
-MIGRATIONS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(graph: Document, version: int, target: int) -> Document:

@@ -920,7 +920,7 @@ def _check_round_trip(node: Node, nir_node: Any, in_shape, dt: float) -> None:
     if differ:
         _refuse(node, "option(s) " + ", ".join(f"{f}={_show(getattr(node, f, None))}" for f in differ) +
                 " have no NIR equivalent", "NIR's neurons spike when v > threshold in the step of their input and "
-                "reset to v_reset; see docs/nir.md for what is exported")
+                "reset to v_reset; help(snnir.to_nir) says what is exported")
 
 
 def _show(value: Any) -> str:

@@ -11,7 +11,7 @@ from .node import FriendlyModelMeta, NodeId, PortName, invalid_ir_error
 
 class _EdgeMeta(FriendlyModelMeta):
     def _construction_error(cls, err, data):
-        return invalid_ir_error(err, what=f"edge {data.get('src', '?')!r} -> {data.get('dst', '?')!r}")
+        return invalid_ir_error(err, what=f"edge {data.get('src', '?')!r} -> {data.get('dst', '?')!r}", model=cls)
 
 
 class Edge(BaseModel, metaclass=_EdgeMeta):
@@ -19,7 +19,8 @@ class Edge(BaseModel, metaclass=_EdgeMeta):
 
     The value of ``src.src_port`` at step t − delay is added into ``dst.dst_port`` at step t; several
     edges into one port are summed. ``feedback=True`` marks an edge that reads the previous step to break
-    a cycle (the mark-feedback pass sets it; its effective delay is delay + 1). Reads before step 0 give zeros.
+    a cycle (the mark-feedback pass sets it; its effective delay is delay + 1). A read of a step before 0
+    gives the source port's rest value (docs/semantics.md, "Rest values").
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

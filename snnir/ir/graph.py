@@ -12,13 +12,14 @@ from typing import Annotated, Any, Iterable, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
-from ..errors import SnnirError
+from ..diagnostics import did_you_mean
+from ..errors import InvalidIRError, SnnirError
 from . import kinds as _kinds  # noqa: F401  (registers the built-in kinds)
 from .arrays import FLOAT_DTYPES
 from .edge import Edge
 from .node import FriendlyModelMeta, Node, _on_register, invalid_ir_error, node_kinds
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _node_union() -> Any:
@@ -28,11 +29,17 @@ def _node_union() -> Any:
     return Annotated[Union[classes], Field(discriminator="kind")]
 
 
+def _graph_error(err: ValidationError, data: Any) -> InvalidIRError:
+    """The InvalidIRError for a graph given as ``data``: nodes named by id, edges by their ends."""
+    data = data if isinstance(data, dict) else {}
+    nodes = data.get("nodes", ()) or ()
+    ids = [n.get("id", "?") if isinstance(n, dict) else getattr(n, "id", "?") for n in nodes]
+    return invalid_ir_error(err, what="graph", node_ids=ids, model=Graph, edges=data.get("edges"))
+
+
 class _GraphMeta(FriendlyModelMeta):
     def _construction_error(cls, err, data):
-        nodes = data.get("nodes", ()) or ()
-        ids = [n.get("id", "?") if isinstance(n, dict) else getattr(n, "id", "?") for n in nodes]
-        return invalid_ir_error(err, what="graph", node_ids=ids)
+        return _graph_error(err, data)
 
 
 class Graph(BaseModel, metaclass=_GraphMeta):
@@ -50,9 +57,7 @@ class Graph(BaseModel, metaclass=_GraphMeta):
         try:
             return super().model_validate(obj, *args, **kwargs)
         except ValidationError as err:
-            nodes = obj.get("nodes", ()) if isinstance(obj, dict) else ()
-            ids = [n.get("id", "?") if isinstance(n, dict) else getattr(n, "id", "?") for n in nodes]
-            raise invalid_ir_error(err, what="graph", node_ids=ids) from None
+            raise _graph_error(err, obj) from None
 
     @field_validator("edges", mode="before")
     @classmethod
@@ -74,7 +79,9 @@ class Graph(BaseModel, metaclass=_GraphMeta):
         for n in self.nodes:
             if n.id == node_id:
                 return n
-        raise NodeNotFoundError(f"no node with id {node_id!r}; the graph has {list(self.node_ids)}")
+        guess = did_you_mean(str(node_id), self.node_ids)
+        raise NodeNotFoundError(f"no node with id {node_id!r}" + (f" ({guess})" if guess else "")
+                                + f"; the graph has {list(self.node_ids)}")
 
     def __contains__(self, node_id: object) -> bool:
         return any(n.id == node_id for n in self.nodes)
@@ -149,10 +156,11 @@ class Graph(BaseModel, metaclass=_GraphMeta):
         return dtypes[0] if dtypes else "float32"
 
     def parameter_count(self) -> int:
-        """Float parameters of every node, those inside composites (``Subgraph``) included."""
+        """Float parameters of every node, those inside composites (``Subgraph``) and the array leaves of
+        custom layers' modules included."""
         total = 0
         for n in self.nodes:
-            total += sum(int(v.size) for p, v in n.params().items() if p in n.float_params())
+            total += n.parameter_count()
             inner = getattr(n, "graph", None)
             if isinstance(inner, Graph):
                 total += inner.parameter_count()

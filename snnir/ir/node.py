@@ -8,12 +8,13 @@ kind makes it part of the discriminated union that ``Graph`` and model files acc
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Iterator, Literal, Mapping
+from typing import Annotated, Any, ClassVar, Iterator, Mapping
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic._internal._model_construction import ModelMetaclass
 
+from ..diagnostics import did_you_mean
 from ..errors import InvalidArgumentsError, InvalidIRError, UnknownKindError
 from .arrays import arrays_equal, describe
 
@@ -52,7 +53,7 @@ class FriendlyModelMeta(ModelMetaclass):
             raise cls._construction_error(err, data) from None
 
     def _construction_error(cls, err: ValidationError, data: dict) -> InvalidIRError:
-        return invalid_ir_error(err, what=f"node {data.get('id', '?')!r} ({cls.__name__})")
+        return invalid_ir_error(err, what=f"node {data.get('id', '?')!r} ({cls.__name__})", model=cls)
 
 
 class Node(BaseModel, metaclass=FriendlyModelMeta):
@@ -64,11 +65,6 @@ class Node(BaseModel, metaclass=FriendlyModelMeta):
     trainable: tuple[str, ...] | None = Field(
         default=None,
         description="names of the array parameters that train; None takes the kind's default",
-    )
-    initial_output: Literal["zeros", "zero_response"] = Field(
-        default="zeros",
-        description="what a delayed read of this node returns before step 0: zeros, or (stateless kinds "
-                    "only) the node's response to an all-zero input, e.g. a Linear's bias, as SNNAX starts",
     )
 
     #: float array parameters of this kind (fields typed FloatArray), in printing order
@@ -146,6 +142,14 @@ class Node(BaseModel, metaclass=FriendlyModelMeta):
         """The array parameters that are set (None ones omitted)."""
         return {p: getattr(self, p) for p in self.array_fields() if getattr(self, p) is not None}
 
+    def parameter_count(self) -> int:
+        """How many numbers this node's float parameters hold, the float array leaves of the live objects
+        it holds (a ``Custom`` layer's module, ``OBJECT_FIELDS``) included."""
+        total = sum(int(v.size) for p, v in self.params().items() if p in self.float_params())
+        for name in getattr(self, "OBJECT_FIELDS", ()):
+            total += _float_leaf_count(getattr(self, name))
+        return total
+
     def options(self) -> dict[str, Any]:
         """Every field except id, kind, trainable and the array parameters."""
         skip = {"id", "kind", "trainable", *self.array_fields()}
@@ -199,6 +203,14 @@ class Node(BaseModel, metaclass=FriendlyModelMeta):
     __str__ = __repr__
 
 
+def _float_leaf_count(tree: Any) -> int:
+    """Elements of the floating-point array leaves of a pytree (an Equinox module's parameters)."""
+    import jax  # only a node holding a live module needs it
+
+    return sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(tree)
+               if hasattr(leaf, "shape") and np.issubdtype(np.dtype(getattr(leaf, "dtype", object)), np.inexact))
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, BaseModel):
         return str(value)
@@ -237,7 +249,7 @@ def kind_class(kind: str) -> type[Node]:
         return _KINDS[kind]
     except KeyError:
         raise UnknownKindError(
-            f"unknown node kind {kind!r}; registered kinds are {sorted(_KINDS)}.\n"
+            unknown_kind_message(kind) + "\n"
             "  hint: register custom kinds with snnir.register_kind before building or loading the graph"
         ) from None
 
@@ -247,20 +259,120 @@ def iter_kinds() -> Iterator[type[Node]]:
 
 
 # ---------------------------------------------------------------------- pydantic error conversion
-def invalid_ir_error(err: ValidationError, *, what: str, node_ids: list[str] | None = None) -> InvalidIRError:
-    """Turn a pydantic ValidationError into an InvalidIRError that names nodes by id, not by index."""
-    lines = []
+def invalid_ir_error(err: ValidationError, *, what: str, node_ids: list[str] | None = None,
+                     model: type[BaseModel] | None = None, edges: Any = None) -> InvalidIRError:
+    """Turn a pydantic ValidationError into an InvalidIRError that names nodes by id and edges by their
+    ends, not by index, and suggests the field or kind a misspelt name was probably meant to be.
+
+    ``model`` is the class being validated (its fields answer "did you mean"); ``edges`` the raw edge list
+    a graph was given (to name a bad edge ``a -> b``)."""
+    lines, documented = [], []
     for e in err.errors(include_url=False):
         loc = list(e["loc"])
-        where = _describe_loc(loc, node_ids)
-        lines.append(f"  {where}: {e['msg']}")
-    return InvalidIRError(
-        f"invalid {what}:\n" + "\n".join(lines) + "\n  hint: revise the fields named above; "
-        "see docs/semantics.md for each node kind's parameters"
-    )
+        owner = _model_at(model, loc[:-1]) if e["type"] == "extra_forbidden" else None
+        lines.append(f"  {_describe_loc(loc, node_ids, edges)}: {_error_message(e, owner)}")
+        tag = _kind_in(loc)
+        cls = _KINDS[tag] if tag is not None else model if model is not None and issubclass(model, Node) else None
+        if cls is not None and cls not in documented:
+            documented.append(cls)
+    return InvalidIRError(f"invalid {what}:\n" + "\n".join(lines) + "\n  hint: " + _fix_hint(documented))
 
 
-def _describe_loc(loc: list, node_ids: list[str] | None) -> str:
+def _error_message(error: dict, owner: type[BaseModel] | None) -> str:
+    """pydantic's message, or a shorter one with a close match for an unknown field or node kind."""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        name = str(error["loc"][-1]) if error["loc"] else "?"
+        if owner is None:
+            return f"unknown field {name!r}"
+        fields = [f for f in owner.model_fields if f != "kind"]
+        guess = did_you_mean(name, fields)
+        return f"unknown field {name!r}; " + (guess or f"{_label(owner)} takes {', '.join(fields)}")
+    if kind == "union_tag_invalid":
+        return unknown_kind_message(str(error.get("ctx", {}).get("tag", "?")))
+    if kind == "union_tag_not_found":
+        return "the node has no 'kind'; name one, e.g. \"kind\": \"LIF\""
+    return error["msg"]
+
+
+def unknown_kind_message(kind: str) -> str:
+    """``unknown node kind 'LFI'; did you mean 'LIF'?``, or the registered kinds in a short list."""
+    guess = did_you_mean(kind, _KINDS)
+    return f"unknown node kind {kind!r}; " + (guess or f"registered kinds: {', '.join(sorted(_KINDS))}")
+
+
+def _fix_hint(kinds: list[type]) -> str:
+    docs = [f"help({_public_name(k)})" for k in kinds[:3]]
+    where = f" ({', '.join(docs)} documents each field)" if docs else ""
+    return f"revise the fields named above{where}; run 'snnir explain invalid-ir' for the rules"
+
+
+def _public_name(cls: type) -> str:
+    # the built-in kinds are re-exported from snnir; a user's kind is found where it was defined
+    return f"snnir.{cls.__name__}" if cls.__module__.startswith("snnir.") else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _label(model: type[BaseModel]) -> str:
+    kind = model.model_fields.get("kind")
+    return kind.default if kind is not None and isinstance(kind.default, str) else model.__name__
+
+
+def _kind_in(loc: list) -> str | None:
+    """The kind tag pydantic put in a location inside a graph's node list."""
+    if len(loc) >= 3 and loc[0] == "nodes" and isinstance(loc[1], int) and loc[2] in _KINDS:
+        return str(loc[2])
+    return None
+
+
+def _model_at(model: type[BaseModel] | None, loc: list) -> type[BaseModel] | None:
+    """The model class whose field the location ``loc`` (a path from ``model``) ends in, or None."""
+    for part in loc:
+        if isinstance(part, int):  # a position in a tuple
+            continue
+        fields = model.model_fields if model is not None else {}
+        if part not in fields and part in _KINDS:  # the union tag pydantic inserts for a node
+            model = _KINDS[part]
+        elif part in fields:
+            model = _model_class(fields[part].annotation)
+        else:
+            return None
+    return model
+
+
+def _model_class(annotation: Any) -> type[BaseModel] | None:
+    """The one pydantic model inside a field's annotation (``X``, ``X | None``, ``tuple[X, ...]``), or None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    found = {m for a in getattr(annotation, "__args__", ()) if (m := _model_class(a)) is not None}
+    metadata = getattr(annotation, "__metadata__", None)  # Annotated[X, ...]
+    if metadata is not None:
+        found |= {m for m in [_model_class(getattr(annotation, "__origin__", None))] if m is not None}
+    return found.pop() if len(found) == 1 else None
+
+
+def describe_edge(src: Any, dst: Any, src_port: Any = "out", dst_port: Any = "in", delay: Any = 0,
+                  feedback: Any = False) -> str:
+    """An edge named by its ends, ``a -> b``, with ports and delay shown when they are not the defaults:
+    ``a.v -> cat.in1 (delay=2, feedback)``."""
+    text = f"{src}{'' if src_port == 'out' else f'.{src_port}'} -> {dst}{'' if dst_port == 'in' else f'.{dst_port}'}"
+    notes = ([f"delay={delay}"] if delay != 0 else []) + (["feedback"] if feedback is True else [])
+    return text + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _raw_edge_name(edge: Any) -> str | None:
+    """``describe_edge`` of an edge as a graph was given it: an Edge, a dict or a (src, dst[, delay]) tuple."""
+    if isinstance(edge, (list, tuple)) and 2 <= len(edge) <= 3:
+        return describe_edge(edge[0], edge[1], delay=edge[2] if len(edge) == 3 else 0)
+    fields = ("src", "dst", "src_port", "dst_port", "delay", "feedback")
+    defaults = ("?", "?", "out", "in", 0, False)
+    if isinstance(edge, dict):
+        return describe_edge(*(edge.get(f, d) for f, d in zip(fields, defaults)))
+    if hasattr(edge, "src") and hasattr(edge, "dst"):
+        return describe_edge(*(getattr(edge, f, d) for f, d in zip(fields, defaults)))
+    return None
+
+
+def _describe_loc(loc: list, node_ids: list[str] | None, edges: Any = None) -> str:
     if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
         ident = node_ids[loc[1]] if node_ids and loc[1] < len(node_ids) else f"#{loc[1]}"
         rest = [str(x) for x in loc[2:]]
@@ -268,5 +380,7 @@ def _describe_loc(loc: list, node_ids: list[str] | None) -> str:
             rest = rest[1:]
         return f"node {ident!r}" + (f" field {'.'.join(rest)}" if rest else "")
     if len(loc) >= 2 and loc[0] == "edges" and isinstance(loc[1], int):
-        return f"edge #{loc[1]}" + (f" field {'.'.join(map(str, loc[2:]))}" if loc[2:] else "")
+        given = list(edges) if isinstance(edges, (list, tuple)) else []
+        name = _raw_edge_name(given[loc[1]]) if loc[1] < len(given) else None
+        return f"edge {name or f'#{loc[1]}'}" + (f" field {'.'.join(map(str, loc[2:]))}" if loc[2:] else "")
     return ".".join(map(str, loc)) or "value"

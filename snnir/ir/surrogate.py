@@ -26,7 +26,7 @@ from .node import FriendlyModelMeta, invalid_ir_error
 
 class _SurrogateMeta(FriendlyModelMeta):
     def _construction_error(cls, err, data):
-        return invalid_ir_error(err, what=f"surrogate {data.get('name', '?')!r}")
+        return invalid_ir_error(err, what=f"surrogate {data.get('name', '?')!r}", model=cls)
 
 SURROGATE_DEFAULTS: dict[str, dict[str, float]] = {
     "superspike": {"beta": 10.0},

@@ -101,6 +101,29 @@ class CustomKernel(Kernel):
     def _leaves(self, state: dict) -> list:
         return [state[f"s{i}"] for i in range(len(self.state_ndims))]
 
+    def rest_reads_input(self) -> bool:
+        return not self.stateful
+
+    def rest(self, state, x, key=None):
+        """At rest a stateful layer's output is the last element of its initial state (SNNAX's
+        ``states[j][-1]``), or zero where that element does not have the output's shape; a stateless
+        module gives its response to ``x``, called once per sample with the same key (``jax.random.key(0)``
+        without one, as :meth:`init_state`)."""
+        if self.stateful:
+            leaves = self._leaves(state)
+            n_batch = leaves[0].ndim - self.state_ndims[0] if leaves else 0
+            batch = leaves[0].shape[:n_batch] if leaves else ()
+            probe = jax.ShapeDtypeStruct(batch + self.in_shape, jnp.dtype(self.dtype))
+            out = jax.eval_shape(lambda s, v: self.step(s, v)[1], state, probe)
+            if leaves and tuple(leaves[-1].shape) == tuple(out.shape):
+                return state, leaves[-1].astype(self.dtype)
+            return state, jnp.zeros(out.shape, self.dtype)
+        key = jax.random.key(0) if key is None else key
+        fn = lambda v: self.module(v, key=key)  # noqa: E731
+        for _ in range(x.ndim - len(self.in_shape)):
+            fn = jax.vmap(fn)
+        return state, fn(x).astype(self.dtype)
+
     # ------------------------------------------------------------------ one step
     def step(self, state, x, key=None):
         n_batch = x.ndim - len(self.in_shape)

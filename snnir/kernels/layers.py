@@ -147,6 +147,16 @@ class BatchNormKernel(Kernel):
         shape = tuple(batch_shape) + self._stat_shape()
         return {"mean": jnp.zeros(shape, dtype), "var": jnp.ones(shape, dtype)}
 
+    def rest_reads_input(self) -> bool:
+        return False
+
+    def rest(self, state, x, key=None):
+        """BatchNorm holds state (its running statistics), so like every stateful kind it starts from its
+        initial output, zero (as SNNAX's BatchNormLayer, a StatefulLayer, does)."""
+        mean = state["mean"]
+        batch = mean.shape[: mean.ndim - len(self._stat_shape())]
+        return state, jnp.zeros(batch + self.shape, mean.dtype)
+
     def step(self, state, x, key=None):
         n_batch = x.ndim - len(self.shape)
         if self.inference:
@@ -192,6 +202,11 @@ class DropoutKernel(Kernel):
     p: float = eqx.field(static=True)
     node: str = eqx.field(static=True)
     inference: bool = False
+
+    def rest(self, state, x, key=None):
+        """At rest Dropout passes its input's rest value on unchanged (its expected value: no mask is
+        drawn before step 0)."""
+        return state, x
 
     def step(self, state, x, key=None):
         if self.inference or self.p == 0.0:

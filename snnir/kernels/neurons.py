@@ -60,6 +60,14 @@ class Spiker(Kernel):
         name, params = self.surrogate
         return spike_function(name, params, self.fire_at_threshold)(z)
 
+    def rest_reads_input(self) -> bool:
+        return False
+
+    def rest(self, state, x, key=None):
+        """At rest a spiking node has emitted no spike: "out" is zero (its other ports give the initial
+        state, e.g. the initial membrane on port "v")."""
+        return state, jnp.zeros_like(state["v"])
+
 
 class LIFKernel(Spiker):
     """The spiking family: IF (decay None), LIF, and CubaLIF (syn_decay set: a leaky current stage).
@@ -146,6 +154,13 @@ class LIKernel(Kernel):
 
     def init_state(self, batch_shape, dtype):
         return {"v": jnp.zeros(tuple(batch_shape) + self.shape, dtype)}
+
+    def rest_reads_input(self) -> bool:
+        return False
+
+    def rest(self, state, x, key=None):
+        """At rest the output is the initial membrane."""
+        return state, state["v"]
 
     def step(self, state, x, key=None):
         beta = clamp(self.decay, self.decay_clamp)

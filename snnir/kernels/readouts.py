@@ -16,6 +16,13 @@ class CounterKernel(Kernel):
     def init_state(self, batch_shape, dtype):
         return {"count": jnp.zeros(tuple(batch_shape) + self.shape, dtype)}
 
+    def rest_reads_input(self) -> bool:
+        return False
+
+    def rest(self, state, x, key=None):
+        """At rest nothing has passed through: "out" is zero (SNNAX's SpikeCounter starts so)."""
+        return state, jnp.zeros_like(state["count"])
+
     def step(self, state, x, key=None):
         return {"count": state["count"] + x}, x
 

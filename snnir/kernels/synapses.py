@@ -87,6 +87,14 @@ class DelayKernel(Kernel):
     def output(self, state):
         return self._read(state["buffer"])
 
+    def rest(self, state, x, key=None):
+        """At rest the buffer holds the input's rest value at every depth, and so does the output."""
+        if self.depth == 0:
+            return state, x
+        axis = x.ndim - len(self.shape)
+        buffer = jnp.broadcast_to(jnp.expand_dims(x, axis), x.shape[:axis] + (self.depth,) + self.shape)
+        return {"buffer": buffer.astype(state["buffer"].dtype)}, x
+
     def step(self, state, x, key=None):
         if self.depth == 0:
             return state, x

@@ -17,6 +17,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from . import checks
 from .plan import history_var
 from .scan import segmented
 from .program import CLOCK, Program, _batch_rank, _freeze, loop_layout
@@ -72,8 +73,9 @@ def _run_stages(prog: Program, state, inputs, key, lengths, trace_nodes, state_v
     active = None if lengths is None else (t0 + jnp.arange(steps)).reshape((steps,) + (1,) * n_batch) < lengths
     active_steps = None if lengths is None else jnp.clip(lengths - t0, 0, steps)
     seq: dict[tuple[str, str], jax.Array] = {}
-    new_state: dict = {CLOCK: {"t": t0 + steps}}
+    new_state: dict = {CLOCK: {**state[CLOCK], "t": t0 + steps}}
     state_traces: dict[str, jax.Array] = {}
+    found: dict = {}  # checked mode: flags of shape [T] by label
 
     def receive(p, port_sources):
         total = None
@@ -94,6 +96,9 @@ def _run_stages(prog: Program, state, inputs, key, lengths, trace_nodes, state_v
                     received = {port: receive(p, sources) for port, sources, _ in p.inputs}
                     x = received["in"] if len(received) == 1 and "in" in received else received
                     _, seq[(nid, "out")] = prog.kernels[nid].step({}, x, None)
+                if prog.check:
+                    port = "in" if p.role == "output" else "out"
+                    found[(nid, port, "port")] = checks.flags(seq[(nid, port)], 1, n_batch, active)
         else:
             member_set = frozenset(members)
             external = {src: _shifted(seq, state, src, n_batch, steps)
@@ -109,12 +114,16 @@ def _run_stages(prog: Program, state, inputs, key, lengths, trace_nodes, state_v
                 if lengths is not None:
                     kept = _freeze(carry[CLOCK]["t"] < lengths, kept, {k: carry[k] for k in kept}, n_batch)
                 out = {port: values[port] for port in ports}
+                if prog.check:
+                    now = None if lengths is None else carry[CLOCK]["t"] < lengths
+                    out[(checks.CHECK_KEY, "")] = checks.step_flags(prog, carry, values, new, n_batch, now, member_set)
                 if state_vars:
                     out.update({(nid, f":{var}"): v for nid, entry in kept.items() for var, v in entry.items()
                                 if not var.endswith("_history")})
                 return {**kept, CLOCK: new[CLOCK]}, out
 
             final, outs = jax.lax.scan(body, carry, external, length=steps)
+            found.update(outs.pop((checks.CHECK_KEY, ""), {}))  # keys are (node, port) pairs
             for key_, value in outs.items():
                 if key_[1].startswith(":"):
                     state_traces[f"{key_[0]}{key_[1]}"] = value
@@ -142,4 +151,6 @@ def _run_stages(prog: Program, state, inputs, key, lengths, trace_nodes, state_v
                 record[nid] = zero_after_end(value)
         if state_vars:
             record.update({k: v for k, v in state_traces.items() if k.split(":")[0] in trace_nodes})
+    if prog.check:
+        record[checks.CHECK_KEY] = checks.stack(prog, state, found, (steps,))
     return new_state, ys, record

@@ -21,8 +21,7 @@ class NodePlan(NamedTuple):
     role: str  # "input", "output" or "node"
     inputs: tuple[tuple[str, tuple[Source, ...], Shape], ...]  # (port, sources, shape) per input port
     outputs: tuple[tuple[str, Shape, bool], ...]  # (port, shape, has feedthrough) per output port
-    history: tuple[tuple[str, int], ...]  # (port, depth): past values later steps read
-    initial: str = "zeros"  # what the history holds before step 0: "zeros" or "zero_response"
+    history: tuple[tuple[str, int], ...]  # (port, depth): past values later steps read, filled at rest
 
     def output_shape(self, port: str = "out") -> Shape:
         for name, shape, _ in self.outputs:

@@ -11,6 +11,7 @@ were delayed by a pass):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import zlib
 from typing import Any, Mapping
@@ -25,10 +26,49 @@ from ..ir import Graph
 from ..ir.arrays import FLOAT_DTYPES
 from ..kernels import Kernel
 from ..kernels.precision import PRECISIONS
+from . import checks
 from .plan import NodePlan, history_var
 from .scan import time_scan
 
 CLOCK = "@clock"  # state entry holding the absolute step counter (ids never contain "@")
+# clock variable whose shape is the state's batch shape + (0,): it records the batch shape in the state
+# itself (no memory, and it survives jit, vmap and previous calls), also for a program without state
+BATCH = "batch"
+
+
+class _BoundMethod(eqx.Module):
+    """``prog.step`` and ``prog.trace``: like Equinox's bound methods a pytree holding the program (so
+    ``eqx.filter_jit(prog.step)`` traces the parameters), but compared with the Program's ``==``: JAX's
+    caches compare the functions given to ``jax.jit``, also while another trace runs, where Equinox's
+    array comparison would itself be traced."""
+
+    __func__: Any = eqx.field(static=True)
+    __self__: Any
+
+    def __call__(self, *args: Any, **kwargs: Any):
+        return self.__func__(self.__self__, *args, **kwargs)
+
+    @property
+    def __wrapped__(self):
+        return self.__func__.__get__(self.__self__, type(self.__self__))
+
+    def __eq__(self, other: object) -> bool:
+        return (type(other) is type(self) and self.__func__ is other.__func__
+                and bool(self.__self__ == other.__self__))
+
+    def __hash__(self) -> int:
+        return hash((self.__func__, self.__self__))
+
+
+class _method:
+    """A Program method whose bound form is a :class:`_BoundMethod`."""
+
+    def __init__(self, func):
+        self.func = func
+        functools.update_wrapper(self, func)
+
+    def __get__(self, obj, objtype=None):
+        return self.func if obj is None else _BoundMethod(self.func, obj)
 
 
 class Program(eqx.Module):
@@ -36,6 +76,10 @@ class Program(eqx.Module):
 
     ``state = prog.init_state(batch_shape=(B,))`` then ``state, ys = prog(state, xs)`` with
     ``xs`` of shape [T, B, *shape] (or a dict by input id) and ``ys`` a dict by output id.
+
+    ``jax.jit(prog)``, ``jax.jit(prog.step)`` and ``jax.jit(prog.trace)`` compile the program's arrays in
+    as constants (one trace per program and input shapes); to train, pass the program as an argument
+    (``eqx.filter_jit``, or ``jax.jit`` of a function taking it), so one trace serves every update.
     """
 
     kernels: dict[str, Kernel]
@@ -56,6 +100,10 @@ class Program(eqx.Module):
     checkpoint_every: int | None = eqx.field(static=True, default=None)
     # dtype of the synaptic products (Linear and Conv matmuls); None: the program's dtype throughout
     precision: str | None = eqx.field(static=True, default=None)
+    # the nodes whose rest values some history or Delay buffer needs, in the order they are computed
+    rest_order: tuple[str, ...] = eqx.field(static=True, default=())
+    # checked mode: look for NaN and inf in every value (see ``checked``); False adds nothing to the program
+    check: bool = eqx.field(static=True, default=False)
 
     # ------------------------------------------------------------------ structure
     @property
@@ -88,14 +136,15 @@ class Program(eqx.Module):
         state: dict[str, dict[str, jax.Array]] = {}
         for p in self.plan:
             entry = dict(self._kernel_init(p.id, batch, dtype, key)) if p.id in self.kernels else {}
-            first = self._zero_response(p, dtype) if p.initial == "zero_response" and p.history else {}
-            for port, depth in p.history:
-                shape = batch + (depth,) + p.output_shape(port)
-                entry[history_var(port)] = (jnp.broadcast_to(first[port], shape).astype(dtype) if port in first
-                                            else jnp.zeros(shape, dtype))
             if entry:
                 state[p.id] = entry
-        state[CLOCK] = {"t": jnp.zeros((), jnp.int32)}
+        rest = self._rest(state, batch, dtype, key)
+        for p in self.plan:  # every history buffer starts filled with its port's rest value
+            for port, depth in p.history:
+                value = jnp.expand_dims(rest[(p.id, port)], len(batch))
+                state.setdefault(p.id, {})[history_var(port)] = jnp.broadcast_to(
+                    value, batch + (depth,) + p.output_shape(port)).astype(dtype)
+        state[CLOCK] = _new_clock(batch)
         return state
 
     def _kernel_init(self, nid: str, batch, dtype, key) -> dict:
@@ -105,22 +154,53 @@ class Program(eqx.Module):
             return kernel.init_state(batch, dtype, key=node_key)
         return kernel.init_state(batch, dtype)
 
-    def _zero_response(self, p, dtype) -> dict[str, jax.Array]:
-        """A stateless node's output per port for an all-zero input (one sample): its value "before step 0"
-        when the IR asks for ``initial_output="zero_response"`` (e.g. a Linear's bias, as SNNAX starts)."""
-        received = {port: jnp.zeros(shape, dtype) for port, _, shape in p.inputs}
-        x = received["in"] if len(received) == 1 and "in" in received else received
-        kernel = self.kernels[p.id]
-        kstate, y = kernel.step({}, x, None)
-        return {port: kernel.port(port, kstate, y) for port, _, _ in p.outputs}
+    def _rest(self, state: dict, batch: tuple[int, ...], dtype, key) -> dict[tuple[str, str], jax.Array]:
+        """The network at rest, before step 0 (docs/semantics.md): {(node, port): value [*batch, *shape]}
+        for the nodes of ``rest_order``. Inputs rest at zero; a stateful node at what its initial state
+        gives; a stateless node (and a Delay) at its kernel's response to the sum of its sources' rest
+        values, sources in ``rest_order`` before it, so inside a cycle a source not yet at rest adds zero.
+        A Delay's buffer is filled with its input's rest value here (``state`` is updated in place)."""
+        plans = {p.id: p for p in self.plan}
+        rest: dict[tuple[str, str], jax.Array] = {}
+
+        def settle(p, x):
+            kernel = self.kernels[p.id]
+            node_key = None if key is None else jax.random.fold_in(key, zlib.crc32(p.id.encode()) & 0x7FFFFFFF)
+            kstate, y = kernel.rest(_kernel_state(state, p), x, node_key)
+            if p.id in state:
+                state[p.id].update(kstate)
+            for port, shape, _ in p.outputs:
+                rest[(p.id, port)] = jnp.broadcast_to(kernel.port(port, kstate, y), batch + shape).astype(dtype)
+
+        later = []
+        for nid in self.rest_order:  # rests that come from the initial state alone
+            p = plans[nid]
+            if p.role == "input":
+                rest[(nid, "out")] = jnp.zeros(batch + p.output_shape(), dtype)
+            elif p.role == "node" and not self.kernels[nid].rest_reads_input():
+                settle(p, None)
+            elif p.role == "node":
+                later.append(p)
+        for p in later:  # in order: each reads the rest values known so far
+            received = {}
+            for port, sources, shape in p.inputs:
+                total = jnp.zeros(batch + shape, dtype)
+                for src in sources:
+                    if (src.node, src.port) in rest:
+                        total = total + rest[(src.node, src.port)]
+                received[port] = total
+            settle(p, received["in"] if len(received) == 1 and "in" in received else received)
+        return rest
 
     # ------------------------------------------------------------------ running
     def __call__(self, state: dict, xs: Any, key: jax.Array | None = None, lengths: Any = None):
         """Run T steps. Returns ``(state, ys)`` with ``ys = {output_id: [T, *batch, *shape]}``."""
         inputs, batch = self._check_inputs(xs, time_major=True)
-        self._check_state(state, batch)
+        batch = self._check_state(state, batch, inputs, time_major=True)
         lengths = self._check_lengths(lengths, batch)
-        return self._runner(self, state, inputs, key, lengths, None, False)[:2]
+        new_state, ys, record = self._runner(self, state, inputs, key, lengths, None, False)
+        self._report(state, record, batch)
+        return new_state, ys
 
     def checkpointed(self, every: int | None) -> "Program":
         """This program with its time loop cut into segments of ``every`` steps that the backward pass
@@ -129,6 +209,40 @@ class Program(eqx.Module):
         if every is not None and (not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1):
             raise ProgramInputError(f"checkpoint segment length must be a positive int or None, got {every!r}")
         return dataclasses.replace(self, checkpoint_every=None if every is None else int(every))
+
+    def checked(self, on: bool = True) -> "Program":
+        """This program in checked mode (``on=False``: without): every output port and state variable is
+        tested for NaN and inf at every step, and a call raises :class:`~snnir.errors.NonFiniteError`
+        naming the first node, variable, step and sample where one appeared. Results are unchanged; the
+        tests cost about one extra pass over the values. Inside the caller's ``jax.jit`` (or ``vmap``,
+        ``grad``) the program cannot raise: wrap the jitted function in :func:`snnir.checked`, which raises
+        the same error (see docs/semantics.md, "Non-finite values")."""
+        if not isinstance(on, bool):
+            raise ProgramInputError(f"checked(on) takes True or False, got {on!r}")
+        return dataclasses.replace(self, check=on)
+
+    def __hash__(self) -> int:
+        # ``jax.jit(prog)`` hashes the function it compiles (Equinox's default hash fails on the kernels
+        # dict and on arrays). Hash the static configuration only: programs that are equal (``==``: same
+        # structure and equal arrays) hash alike, so ``jax.jit`` reuses a trace exactly when the arrays
+        # compiled into it are the ones this program holds.
+        return hash(jax.tree_util.tree_structure(self))
+
+    def __eq__(self, other: object) -> bool:
+        # Same structure and equal leaves, always as a Python bool: JAX's caches compare the functions
+        # they compile while a trace is running, where Equinox's array comparison would be traced.
+        if self is other:
+            return True
+        if not isinstance(other, Program):
+            return False
+        leaves, tree = jax.tree_util.tree_flatten(self)
+        other_leaves, other_tree = jax.tree_util.tree_flatten(other)
+        return tree == other_tree and all(_same_leaf(a, b) for a, b in zip(leaves, other_leaves))
+
+    def _report(self, state: dict, record: dict, batch: tuple[int, ...]) -> None:
+        """Checked mode: raise for the first non-finite value of the run that started from ``state``."""
+        if self.check:
+            checks.report(self, state, record.pop(checks.CHECK_KEY), batch)
 
     def with_precision(self, precision: str | None) -> "Program":
         """This program with its synaptic products (Linear and Conv matmuls) computed in ``precision``
@@ -151,12 +265,18 @@ class Program(eqx.Module):
             return run_layered
         return _run
 
+    @_method
     def step(self, state: dict, x_t: Any, key: jax.Array | None = None):
         """One step: ``x_t`` is [*batch, *shape] (or a dict). Chunked steps equal one run."""
         inputs, batch = self._check_inputs(x_t, time_major=False)
-        self._check_state(state, batch)
+        batch = self._check_state(state, batch, inputs, time_major=False)
+        if self.check:
+            new_state, ys, record = _one_step_checked(self, state, inputs, key, len(batch))
+            checks.report(self, state, record, batch)
+            return new_state, ys
         return _one_step(self, state, inputs, key, len(batch))
 
+    @_method
     def trace(self, state: dict, xs: Any, nodes: Any = None, state_vars: bool = False,
               key: jax.Array | None = None, lengths: Any = None):
         """Run T steps recording every node's "out" value (Output nodes: what they return).
@@ -165,11 +285,12 @@ class Program(eqx.Module):
         ``state_vars=True`` also ``traces["node_id:var"]`` for each state variable after each step.
         """
         inputs, batch = self._check_inputs(xs, time_major=True)
-        self._check_state(state, batch)
+        batch = self._check_state(state, batch, inputs, time_major=True)
         lengths = self._check_lengths(lengths, batch)
         wanted = self._check_trace_nodes(nodes)
-        state, _, traces = self._runner(self, state, inputs, key, lengths, wanted, state_vars)
-        return state, traces
+        new_state, _, traces = self._runner(self, state, inputs, key, lengths, wanted, state_vars)
+        self._report(state, traces, batch)
+        return new_state, traces
 
     # ------------------------------------------------------------------ one step
     def _advance(self, state: dict, inputs: Mapping[str, jax.Array], key, n_batch: int,
@@ -183,7 +304,7 @@ class Program(eqx.Module):
         for p in plans:  # 1. values that depend on the state only
             for port in p.no_feedthrough_ports:
                 values[(p.id, port)] = self.kernels[p.id].output(_kernel_state(state, p))
-        new_state = {CLOCK: {"t": t + 1}}
+        new_state = {CLOCK: {**state[CLOCK], "t": t + 1}}
         for p in plans:  # 2. updates in schedule order
             if p.role == "input":
                 values[(p.id, "out")] = inputs[p.id]
@@ -265,22 +386,59 @@ class Program(eqx.Module):
                 steps = x.shape[0]
             batch = b
             out[iid] = jnp.asarray(x, dtype=self.dtype)
-        return out, batch if batch is not None else ()
+        return out, batch  # None: the program has no inputs
 
-    def _check_state(self, state: Any, batch: tuple[int, ...]) -> None:
-        if not isinstance(state, Mapping) or CLOCK not in state:
+    def _check_state(self, state: Any, batch: tuple[int, ...] | None, inputs: Mapping[str, jax.Array],
+                     time_major: bool) -> tuple[int, ...]:
+        """Check ``state``'s structure and that the inputs' batch shape equals the state's exactly (a
+        prefix test would let the empty batch shape match anything, so a forgotten time axis would run as
+        time). Returns the state's batch shape."""
+        if not isinstance(state, Mapping) or not isinstance(state.get(CLOCK), Mapping):
             raise ProgramInputError("state must be the dict returned by prog.init_state(...) or by a previous call")
         missing = sorted(set(self.stateful_ids) - set(state))
         if missing:
             raise ProgramInputError(f"state lacks entries for {missing}; was it made by another program?")
+        expected = state_batch_shape(state)
+        if expected is None:
+            raise ProgramInputError(f"state[{CLOCK!r}] lacks {BATCH!r}, the record of the state's batch shape"
+                                    "\n  hint: make the state with prog.init_state(batch_shape=...) and pass on the "
+                                    "state each call returns")
+        if batch is not None and batch != expected:
+            raise ShapeError(self._batch_mismatch(inputs, batch, expected, time_major))
         for nid, entry in state.items():
             if nid == CLOCK:
                 continue
             for var, leaf in entry.items():
-                if tuple(leaf.shape[: len(batch)]) != batch:
+                if tuple(leaf.shape[: len(expected)]) != expected:
                     raise ShapeError(
                         f"state {nid}:{var} has shape {tuple(leaf.shape)}, which does not start with the "
-                        f"inputs' batch shape {batch}\n  hint: make the state with prog.init_state(batch_shape={batch})")
+                        f"state's batch shape {expected}\n  hint: make the state with "
+                        f"prog.init_state(batch_shape={expected}) and pass on the state each call returns")
+        return expected
+
+    def _batch_mismatch(self, inputs: Mapping[str, jax.Array], batch: tuple[int, ...],
+                        expected: tuple[int, ...], time_major: bool) -> str:
+        """The message for inputs whose batch shape is not the state's, with the likely fix first."""
+        iid = next(iter(inputs))
+        shape, sample = tuple(inputs[iid].shape), self.input_shapes[iid]
+        layout = ", ".join(map(str, expected + sample))
+        if not time_major:
+            head = (f"input {iid!r} has shape {shape}, batch shape {batch}, but the state was made for batch "
+                    f"shape {expected}\n  hint: prog.step takes one step, [*batch, *shape] = [{layout}]")
+            if batch[1:] == expected:
+                return head + "; for a sequence [T, *batch, *shape] call prog(state, xs)"
+            return head + f"; for inputs of batch shape {batch} make the state with prog.init_state(batch_shape={batch})"
+        head = (f"input {iid!r} has shape {shape}, which reads as {shape[0]} time steps of batch shape {batch}, but "
+                f"the state was made for batch shape {expected}\n  hint: inputs are time-major, [T, *batch, *shape] = "
+                f"[T, {layout}] for this state")
+        if expected and shape[:len(expected)] == expected and len(shape) == len(expected) + 1 + len(sample):
+            move = "jnp.swapaxes(xs, 0, 1)" if len(expected) == 1 else f"jnp.moveaxis(xs, {len(expected)}, 0)"
+            return (head + f"; for batch-major data [*batch, T, *shape] pass {move}"
+                    f" (only if {shape[0]} really is the number of steps, make the state with "
+                    f"prog.init_state(batch_shape={batch}))")
+        if not batch and shape == expected + sample:
+            return head + "; an array without a time axis is one step: call prog.step(state, x_t)"
+        return head + f"; if xs really is [T, *batch, *shape], make the state with prog.init_state(batch_shape={batch})"
 
     def _check_lengths(self, lengths: Any, batch: tuple[int, ...]) -> jax.Array | None:
         if lengths is None:
@@ -352,6 +510,15 @@ def _one_step(prog: Program, state, inputs, key, n_batch: int):
     return state, {oid: values[(oid, "in")] for oid in prog.output_ids}
 
 
+@eqx.filter_jit(inline=True)
+def _one_step_checked(prog: Program, state, inputs, key, n_batch: int):
+    """``_one_step`` plus the checked mode's flags of this step, of shape [1, N]."""
+    new_state, values = prog._advance(state, inputs, key, n_batch)
+    found = checks.step_flags(prog, state, values, new_state, n_batch)
+    anys, samples = checks.stack(prog, state, found, ())
+    return new_state, {oid: values[(oid, "in")] for oid in prog.output_ids}, (anys[None], samples[None])
+
+
 def loop_layout(prog: Program, members: frozenset[str] | None = None) -> Program:
     """``prog`` (traced, inside jit) with the weights of the Linear kernels that run inside a time loop
     transposed once before it (``LinearKernel.in_out_layout``); gradients flow back through the
@@ -370,6 +537,9 @@ def _run(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
     def body(carry, x_t):
         t = carry[CLOCK]["t"]
         new, values = prog._advance(carry, x_t, key, n_batch)
+        if prog.check:  # checked mode: this step's flags, [N] each (the scan stacks them to [T, N])
+            found = checks.step_flags(prog, carry, values, new, n_batch, None if lengths is None else t < lengths)
+            flags = checks.stack(prog, carry, found, ())
         ys = {oid: values[(oid, "in")] for oid in outputs}
         record = {}
         if trace_nodes is not None:
@@ -390,6 +560,8 @@ def _run(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
             zero = lambda v: jnp.where(active.reshape(active.shape + (1,) * (v.ndim - n_batch)), v, jnp.zeros_like(v))
             ys = {k: zero(v) for k, v in ys.items()}
             record = {k: zero(v) if not k.count(":") else v for k, v in record.items()}
+        if prog.check:
+            record = {**record, checks.CHECK_KEY: flags}
         return new, (ys, record)
 
     steps = next(iter(inputs.values())).shape[0]
@@ -401,6 +573,30 @@ def _batch_rank(prog: Program, inputs: Mapping[str, jax.Array]) -> int:
     shapes = prog.input_shapes
     iid = next(iter(inputs))
     return inputs[iid].ndim - 1 - len(shapes[iid])
+
+
+def _same_leaf(a: Any, b: Any) -> bool:
+    """Whether two leaves of programs are equal, decided on the host (never traced): arrays by shape,
+    dtype and values; a traced array only equals itself."""
+    if a is b:
+        return True
+    if isinstance(a, jax.core.Tracer) or isinstance(b, jax.core.Tracer):
+        return False
+    if hasattr(a, "shape") and hasattr(b, "shape"):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    return type(a) is type(b) and bool(a == b)
+
+
+def _new_clock(batch: tuple[int, ...]) -> dict[str, jax.Array]:
+    """The clock of a state for ``batch``: step 0, and the batch shape as the shape of an empty array."""
+    return {"t": jnp.zeros((), jnp.int32), BATCH: jnp.zeros(batch + (0,), jnp.int32)}
+
+
+def state_batch_shape(state: Mapping) -> tuple[int, ...] | None:
+    """The batch shape ``state`` was made for (None for a state without the clock's batch record)."""
+    marker = state[CLOCK].get(BATCH)
+    return None if marker is None or not hasattr(marker, "shape") else tuple(marker.shape[:-1])
 
 
 def _as_batch_shape(batch_shape: Any) -> tuple[int, ...]:

@@ -14,10 +14,10 @@ import pathlib
 import shutil
 import subprocess
 import sys
-import tempfile
 import warnings
 from typing import Literal
 
+from .._atomic import write_atomic
 from ..ir import Graph
 from .dot import check_direction, scene_to_dot
 from .errors import DrawError, GraphvizNotFoundError
@@ -191,14 +191,6 @@ def save_figure(fig, target, fmt: str, dpi: float | None = None) -> None:
 
 
 def _write_atomic(path: pathlib.Path, data: bytes) -> None:
+    """Write a drawing atomically, creating its folder; permissions as for an ordinary write."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, data, durable=False)  # a drawing is cheap to redo: no fsync

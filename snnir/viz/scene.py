@@ -132,7 +132,7 @@ def format_shape(shape: tuple[int, ...] | None) -> str:
 
 
 def parameter_count(node: Node) -> int:
-    return sum(int(v.size) for p, v in node.params().items() if p in node.float_params())
+    return node.parameter_count()
 
 
 def build_scene(graph: Graph, expand: bool = False, show_errors: bool = False) -> Scene:
@@ -313,12 +313,12 @@ def _layout_tree(ids: list[str], cycles: list[tuple[str, ...]], expand: bool) ->
         wanted = []
         for did, p in zip(comp, paths):
             target = did if len(p) == depth else boxes[p[depth]]
-            if not any(t is target for t in wanted):
+            if not any(_same_item(t, target) for t in wanted):
                 wanted.append(target)
-        if not all(any(t is x for x in holder["items"]) for t in wanted):
+        if not all(any(_same_item(t, x) for x in holder["items"]) for t in wanted):
             continue  # already claimed by an earlier cycle box: the nodes stay marked, not boxed
         cycle = {"name": f"cycle:{k}", "kind": "cycle", "label": f"cycle {k}", "items": []}
-        positions = [i for i, x in enumerate(holder["items"]) if any(t is x for t in wanted)]
+        positions = [i for i, x in enumerate(holder["items"]) if any(_same_item(t, x) for t in wanted)]
         cycle["items"] = [holder["items"][i] for i in positions]
         holder["items"] = [x for i, x in enumerate(holder["items"]) if i not in positions]
         holder["items"].insert(positions[0], cycle)
@@ -329,6 +329,17 @@ def _layout_tree(ids: list[str], cycles: list[tuple[str, ...]], expand: bool) ->
                      for x in items)
 
     return freeze(root["items"])
+
+
+def _same_item(a: str | dict, b: str | dict) -> bool:
+    """Whether two items of the layout tree are the same: node ids by value, boxes by identity.
+
+    Ids must compare with ``==``: the SCC's copy of an id is often a different string object from the
+    node's (ids read from a file, or built at run time), and ``is`` would then miss every cycle member.
+    """
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return a is b
 
 
 def _title(graph: Graph) -> str:

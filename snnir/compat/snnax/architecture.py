@@ -7,8 +7,11 @@ external inputs) and compiled by snnir into one program:
   it in the same step (what SNNAX's docs promise); an edge from a layer declared later (a feedback edge)
   reads the previous step.
 - ``forward_fn=debug_forward_fn`` compiles in delayed mode: every edge between layers reads the previous
-  step, and a stateless layer's output before the first step is its response to zero input (a Linear's
-  bias), which is exactly what SNNAX's own code runs. ``model.trace`` gives every layer's output.
+  step, which is exactly what SNNAX's own code runs. ``model.trace`` gives every layer's output.
+
+In both modes a read of the previous step at step 0 gets the layer's rest value, as SNNAX's ``init_state``
+computes it: a stateless layer's response to its sources' rest values (a Linear's bias, a LayerNorm of
+that bias), a stateful layer's initial output (docs/semantics.md).
 
 Several sources into one layer are summed, except into a ``Parallel`` (or a ``CompoundLayer`` starting
 with one), whose i-th branch takes the i-th source: source layers in connectivity order, then external
@@ -222,7 +225,6 @@ def build_graph(model: StatefulModel, in_shapes: tuple[tuple[int, ...], ...]):
     exits: dict[int, tuple[str, str]] = {}
     out_shapes: dict[int, tuple[int, ...]] = {}
     pieces: dict[int, Piece] = {}
-    delayed = model.mode == "delayed"
     for i, layer in enumerate(model.layers):
         sources = [("layer", j) for j in struct.input_connectivity[i]] + [("input", k) for k in struct.input_layer_ids[i]]
         aligned = [in_shapes[j] if what == "input" else out_shapes.get(j) for what, j in sources]
@@ -231,8 +233,6 @@ def build_graph(model: StatefulModel, in_shapes: tuple[tuple[int, ...], ...]):
             raise SnnaxCompatError(f"layer {i} ({type(layer).__name__}) has no input from an earlier layer or an "
                                    "external input, so its shape is unknown\n  hint: connect an earlier layer to it")
         piece = layer_piece(layer, layer_name(i), known[0], aligned)
-        if delayed and piece.stateless:
-            piece.nodes = (piece.nodes[0].replace(initial_output="zero_response"),) + tuple(piece.nodes[1:])
         pieces[i] = piece
         nodes.extend(piece.nodes)
         edges.extend(piece.edges)

@@ -20,11 +20,11 @@ def equinox_piece(layer: Any, name: str, in_shape: tuple[int, ...]) -> Piece | N
     if isinstance(layer, eqx.nn.LayerNorm):
         return _layer_norm(layer, name)
     if isinstance(layer, eqx.nn.Dropout):
-        return single(kind("Dropout")(id=name, p=float(layer.p)), stateless=False)
+        return single(kind("Dropout")(id=name, p=float(layer.p)))
     if isinstance(layer, (eqx.nn.MaxPool1d, eqx.nn.MaxPool2d, eqx.nn.AvgPool1d, eqx.nn.AvgPool2d)):
         return _pool(layer, name)
     if isinstance(layer, eqx.nn.Identity):
-        return single(kind("Scale")(id=name, scale=1.0, trainable=()), stateless=True)
+        return single(kind("Scale")(id=name, scale=1.0, trainable=()))
     return None
 
 
@@ -33,7 +33,7 @@ def _linear(layer: eqx.nn.Linear, name: str, in_shape: tuple[int, ...]) -> Piece
         raise SnnaxCompatError(f"layer {name!r}: eqx.nn.Linear with 'scalar' features has no snnir equivalent"
                                "\n  hint: use integer feature counts")
     node = kind("Linear")(id=name, weight=concrete(layer.weight), bias=concrete(layer.bias))
-    return single(node, {"weight": layer.weight, "bias": layer.bias}, stateless=True)
+    return single(node, {"weight": layer.weight, "bias": layer.bias})
 
 
 def _conv(layer: Any, name: str) -> Piece:
@@ -42,14 +42,14 @@ def _conv(layer: Any, name: str) -> Piece:
     node = kind(f"Conv{ndim}d")(id=name, weight=concrete(layer.weight), bias=concrete(bias),
                                 stride=tuple(layer.stride), padding=_eqx_padding(layer.padding, ndim),
                                 dilation=tuple(layer.dilation), groups=int(layer.groups))
-    return single(node, {"weight": layer.weight, "bias": bias}, stateless=True)
+    return single(node, {"weight": layer.weight, "bias": bias})
 
 
 def _layer_norm(layer: eqx.nn.LayerNorm, name: str) -> Piece:
     shape = layer.shape if isinstance(layer.shape, tuple) else (layer.shape,)
     node = kind("LayerNorm")(id=name, normalized_shape=shape, eps=float(layer.eps),
                              weight=concrete(layer.weight), bias=concrete(layer.bias))
-    return single(node, {"weight": layer.weight, "bias": layer.bias}, stateless=True)
+    return single(node, {"weight": layer.weight, "bias": layer.bias})
 
 
 def _pool(layer: Any, name: str) -> Piece:
@@ -59,6 +59,6 @@ def _pool(layer: Any, name: str) -> Piece:
                                "\n  hint: pad explicitly")
     op = "MaxPool" if isinstance(layer, (eqx.nn.MaxPool1d, eqx.nn.MaxPool2d)) else "AvgPool"
     extra = {"spiking": False} if op == "MaxPool" else {}
-    node = kind(f"{op}{ndim}d")(id=name, kernel_size=tuple(layer.kernel_size), strides=tuple(layer.stride),
+    node = kind(f"{op}{ndim}d")(id=name, kernel_size=tuple(layer.kernel_size), stride=tuple(layer.stride),
                                 padding=_eqx_padding(layer.padding, ndim), **extra)
-    return single(node, stateless=True)
+    return single(node)

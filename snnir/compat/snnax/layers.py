@@ -44,7 +44,7 @@ def _check_init_fn(init_fn: Any, name: str) -> None:
     if init_fn is not None:
         raise SnnaxCompatError(
             f"{name}(init_fn=...) sets a custom initial membrane; snnir neurons start from zero"
-            "\n  hint: drop init_fn, or write the layer as a custom StatefulLayer (docs/custom-layers.md)")
+            "\n  hint: drop init_fn, or write the layer as a custom StatefulLayer (help(snnir.StatefulLayer))")
 
 
 class SnnaxLayer(eqx.Module):
@@ -275,7 +275,7 @@ class Flatten(SnnaxLayer):
     """SNNAX Flatten: the whole sample to one axis."""
 
     def to_piece(self, name, in_shape):
-        return single(kind("Flatten")(id=name, start_dim=0, end_dim=-1), stateless=True)
+        return single(kind("Flatten")(id=name, start_dim=0, end_dim=-1))
 
 
 class _SpikingMaxPool(SnnaxLayer):
@@ -296,13 +296,13 @@ class _SpikingMaxPool(SnnaxLayer):
         self.spike_fn = spike_fn if spike_fn is not None else superspike_surrogate(10.0)
 
     def _node(self, name):
-        return kind(f"MaxPool{self.NDIM}d")(id=name, kernel_size=self.kernel_size, strides=self.stride,
+        return kind(f"MaxPool{self.NDIM}d")(id=name, kernel_size=self.kernel_size, stride=self.stride,
                                             padding=_eqx_padding(self.padding, self.NDIM), spiking=True,
                                             threshold=concrete(self.threshold), fire_at_threshold=True,
                                             surrogate=self.spike_fn.surrogate)
 
     def to_piece(self, name, in_shape):
-        return single(self._node(name), {"threshold": self.threshold}, stateless=True)
+        return single(self._node(name), {"threshold": self.threshold})
 
 
 class SpikingMaxPool1d(_SpikingMaxPool):

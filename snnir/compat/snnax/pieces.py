@@ -35,7 +35,6 @@ class Piece:
     params: dict[tuple[str, str], Any] = field(default_factory=dict)
     modules: dict[str, Any] = field(default_factory=dict)  # custom layers: node id -> live module
     parallel: bool = False  # its i-th entry takes the i-th source (SNNAX's Parallel)
-    stateless: bool = False  # one node without state (SNNAX starts it from its response to zero input)
 
 
 def kind(name: str) -> type[Node]:
@@ -51,13 +50,15 @@ def concrete(value: Any) -> Any:
         return None
     if isinstance(value, jax.core.Tracer):
         return np.zeros(value.shape, value.dtype)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value  # a Python number takes the graph's dtype in the IR (float32), as everywhere
     return np.asarray(value)
 
 
-def single(node: Node, params: dict[str, Any] | None = None, stateless: bool = False) -> Piece:
+def single(node: Node, params: dict[str, Any] | None = None) -> Piece:
     """A one-node piece whose input port is "in" and output port "out"."""
     live = {(node.id, k): v for k, v in (params or {}).items() if v is not None and _is_array(v)}
-    return Piece((node,), (), ((node.id, node.INPUT_PORTS[0]),), (node.id, "out"), live, stateless=stateless)
+    return Piece((node,), (), ((node.id, node.INPUT_PORTS[0]),), (node.id, "out"), live)
 
 
 def _is_array(value: Any) -> bool:

@@ -346,7 +346,7 @@ class SumPool(ShapeFreeLayer):
                 "\n  hint: keep data as [batch, C, ...] and pass channel_axis=1")
         kind = _kind(f"SumPool{n}d")
         return kind(id=self.name, kernel_size=_window(self.window_shape, n, "window_shape"),
-                    strides=_window(self.strides, n, "strides"), padding=str(self.padding).lower())
+                    stride=_window(self.strides, n, "strides"), padding=str(self.padding).lower())
 
 
 # ----------------------------------------------------------------------------------- whole models

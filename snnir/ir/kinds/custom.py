@@ -267,7 +267,7 @@ def probe(module: Any, in_shape: tuple[int, ...]) -> Probe:
         raise ShapeProblem(f"layer {name} fails on per-sample input shape {in_shape}: {type(err).__name__}: "
                            f"{str(err).splitlines()[0] if str(err) else ''}",
                            "the module runs on ONE sample (no batch axes): state = init_state(shape, key), "
-                           "then (state, y) = module(state, x, key=key); see docs/custom-layers.md") from None
+                           "then (state, y) = module(state, x, key=key); help(snnir.Custom) describes the contract") from None
     if not isinstance(y, jax.ShapeDtypeStruct):
         raise ShapeProblem(f"layer {name} returns a {type(y).__name__} as its output, not one array",
                            "return (state, y) with y a single array")
@@ -289,7 +289,7 @@ def _to_module(value: Any) -> Any:
     if isinstance(value, dict):
         return decode_layer(value)
     if not isinstance(value, eqx.Module) or not callable(value):
-        raise ValueError(f"expected an equinox Module with init_state and __call__ (see docs/custom-layers.md), "
+        raise ValueError(f"expected an equinox Module with init_state and __call__ (help(snnir.Custom)), "
                          f"got {type(value).__name__}")
     return value
 
@@ -417,8 +417,6 @@ class Custom(Node):
             parts.append("direct_feedthrough=False")
         if not self.stochastic:
             parts.append("stochastic=False")
-        if self.initial_output != "zeros":
-            parts.append(f"initial_output={self.initial_output}")
         count = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(self.module)
                     if eqx.is_inexact_array(leaf))
         parts.append(f"params={count}")

@@ -134,7 +134,8 @@ class Flatten(Node):
 
 @register_kind
 class Delay(Node):
-    """Elementwise delay in whole steps: y_t[i] = x_{t − d[i]}[i] with d = ``steps``; zeros before step 0.
+    """Elementwise delay in whole steps: y_t[i] = x_{t − d[i]}[i] with d = ``steps``; before step 0 the
+    input is at rest, so y_t = the input's rest value for t < d (docs/semantics.md, "Rest values").
 
     ``steps`` is a scalar or one integer per element (NIR's Delay holds the same in seconds). With every
     d ≥ 1 the node has no direct feedthrough, so it can break a cycle.

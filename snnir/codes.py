@@ -1,0 +1,215 @@
+"""The catalogue of diagnostic codes: what each means and how to fix it, shipped with the package.
+
+Every code ``snnir.verify`` can report has an entry, plus a few topics that errors outside verification
+point to (``invalid-ir`` for construction errors, ``unreadable-file`` for the command line's
+``validate``). ``explain(code)`` gives the text that ``snnir explain CODE`` prints:
+
+    >>> from snnir.codes import explain
+    >>> print(explain("algebraic-loop"))        # doctest: +ELLIPSIS
+    algebraic-loop (error): a zero-delay cycle through stateless nodes
+    ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import textwrap
+from types import MappingProxyType
+from typing import Literal, Mapping
+
+from .diagnostics import did_you_mean
+from .errors import SnnirError
+
+
+class UnknownCodeError(SnnirError, ValueError):
+    """``explain`` was asked for a code the catalogue does not have."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Code:
+    """One catalogue entry: the code, its severity, a one-line title, an explanation, an example and the fix.
+
+    ``stage`` says where the code comes from: ``"verify"`` (a :class:`snnir.Diagnostic` code),
+    ``"construction"`` (building a node, edge or graph) or ``"file"`` (reading a model file)."""
+
+    code: str
+    severity: Literal["error", "warning"]
+    title: str
+    explanation: str
+    fix: str
+    example: str = ""
+    stage: Literal["verify", "construction", "file"] = "verify"
+
+    def text(self) -> str:
+        """The entry as ``snnir explain`` prints it."""
+        parts = [f"{self.code} ({self.severity}): {self.title}", _paragraph(self.explanation)]
+        if self.example:
+            parts.append("Example:\n" + textwrap.indent(textwrap.dedent(self.example).strip("\n"), "    "))
+        parts.append("How to fix it:\n" + _paragraph(self.fix, indent="    "))
+        return "\n\n".join(parts)
+
+
+def _paragraph(text: str, indent: str = "") -> str:
+    words = " ".join(textwrap.dedent(text).split())
+    return textwrap.fill(words, width=100, initial_indent=indent, subsequent_indent=indent)
+
+
+_ENTRIES = (
+    Code(
+        "duplicate-id", "error", "two or more nodes share one id",
+        "Node ids name nodes in edges, traces, states and errors, so each must be unique. The diagnostic "
+        "names the shared id once.",
+        "Give every node its own id.",
+        'Graph(nodes=[Scale(id="s", scale=2.0), Scale(id="s", scale=3.0), ...])',
+    ),
+    Code(
+        "unknown-node", "error", "an edge names a node id that is not in the graph",
+        "The edge's source or destination is not the id of any node, usually a misspelling. The diagnostic "
+        "names the edge and the end that does exist; the hint suggests the closest known id. The edge is "
+        "read as the one it was probably meant to be, so the node it should have fed is not also reported "
+        "as unfed or unreachable.",
+        "Correct the id in the edge (the hint's 'did you mean'), add the missing node, or remove the edge.",
+        'Edge("fc", "lfi")      # the graph has a node "lif"',
+    ),
+    Code(
+        "unknown-port", "error", "an edge reads or writes a port the node does not have",
+        "Every node offers output ports (\"out\"; neurons also \"v\", CubaLIF also \"i\", counters "
+        "\"count\") and takes input ports (\"in\"; a Concat takes \"in0\", \"in1\", ...). An Input takes no "
+        "input (the caller feeds it) and an Output offers no output.",
+        "Use one of the ports the message lists; read from the node that feeds an Output instead of from the "
+        "Output; remove edges into an Input.",
+        'Edge("s", "y", src_port="v")      # s is a Scale: it offers only "out"',
+    ),
+    Code(
+        "no-inputs", "error", "the graph has no Input node",
+        "A program's inputs are its Input nodes; without one there is nothing to feed.",
+        "Add an Input node with the per-sample shape of your data and connect it.",
+    ),
+    Code(
+        "no-outputs", "error", "the graph has no Output node",
+        "A program returns the values of its Output nodes; without one it computes nothing visible.",
+        "Add an Output node fed by the layer whose values you want returned.",
+    ),
+    Code(
+        "missing-input", "error", "nothing is connected to one of a node's input ports",
+        "Every input port of a node needs at least one edge into it (several edges into one port are "
+        "summed).",
+        "Add an edge into the node (with dst_port= for a port other than \"in\"), or remove the node.",
+        'Scale(id="s", scale=1.0) with no edge into "s"',
+    ),
+    Code(
+        "shape-mismatch", "error", "the shapes arriving at a node do not fit it",
+        "Shapes are per sample (no batch or time axes). A Linear's weight [out, in] must match the last axis "
+        "of its input, a neuron's shape must equal its input's, a parameter array must broadcast, several "
+        "edges summed into one port must carry one shape, and a declared Output shape must match. The "
+        "message lists the shape each incoming edge carries.",
+        "Follow the hint: give the Linear a weight [out, in] with in equal to the incoming size, insert a "
+        "Linear or Flatten, or fix the neuron's shape.",
+        'Edge("x", "fc") with x of shape (3,) and fc = Linear(weight of shape [4, 5])',
+    ),
+    Code(
+        "unknown-shape", "error", "nothing determines the shape of a node's output",
+        "A node's shape follows from what feeds it; a node that is fed, but that no Input or sized node "
+        "(a neuron with a shape) reaches, has none, e.g. a delayed cycle of Scales fed by nothing.",
+        "Connect the nodes to an Input (directly or through sized nodes).",
+    ),
+    Code(
+        "bad-parameter", "error", "a node's own parameters are wrong given its input shapes",
+        "A decay outside [0, 1], a per-neuron parameter that does not broadcast to the neuron shape, a bias "
+        "of the wrong length, reset='to_value' without reset_value, conflicting options. One diagnostic per "
+        "problem.",
+        "Change the parameter as the hint says (a decay is exp(-dt/tau), between 0 and 1). help() on the "
+        "node's class (e.g. help(snnir.LIF)) documents every field.",
+        'LIF(id="n", shape=(3,), decay=1.5)',
+    ),
+    Code(
+        "mixed-dtypes", "error", "float array parameters use more than one dtype",
+        "A program computes in one parameter dtype. Scalar parameters do not count: they follow the program "
+        "dtype. The message groups the nodes' array parameters by dtype.",
+        "Cast the whole graph: g = g.astype(\"float32\").",
+    ),
+    Code(
+        "algebraic-loop", "error", "a zero-delay cycle through stateless nodes",
+        "In a cycle of stateless nodes (Linear, Scale, Flatten, ...) with no delay on any edge, each node "
+        "needs the others' value of the same step, so there is no order to compute them. A cycle through "
+        "a neuron is not an error: compile marks one of its edges as feedback.",
+        "Give one edge of the cycle delay=1 (or feedback=True), or put a neuron in the loop.",
+        'Edge("a", "b"), Edge("b", "c"), Edge("c", "a") with three Scales',
+    ),
+    Code(
+        "unreachable-node", "error", "no path leads from any Input to this node",
+        "A node no Input reaches only ever sees zeros (checked when the graph has an Input).",
+        "Connect the node, through other nodes, to an Input, or remove it.",
+    ),
+    Code(
+        "unreachable-output", "error", "an Output that no Input reaches",
+        "The Output would always return zeros.",
+        "Connect it to the layer whose values you want, or remove it.",
+    ),
+    Code(
+        "reserved-id", "error", "a node id contains '/' in a graph that has composites",
+        "Expanded composites name their inner nodes block/inner, so '/' is reserved in graphs with "
+        "Subgraph nodes (an already expanded graph, e.g. from prog.to_graph(), may use it).",
+        "Rename the node without '/'.",
+    ),
+    Code(
+        "composite-ports", "error", "a composite without an input or output port, or with a bad port name",
+        "A Subgraph's ports are the ids of the Input and Output nodes inside it, so it needs at least one "
+        "of each, named like identifiers.",
+        "Add the missing Input or Output node to the inner graph; name ports with letters, digits and '_'.",
+    ),
+    Code(
+        "unused-output", "warning", "nothing reads this node's output",
+        "No edge leaves the node and no Output depends on it (an unused Input is reported this way too). "
+        "Sinks (Outputs, spike counters) are never reported. A warning: verify returns it and does not "
+        "raise.",
+        "Connect the node to an Output (or another node), or remove it.",
+    ),
+    Code(
+        "dead-node", "warning", "the node's output is read only by a branch no Output depends on",
+        "The node is part of a branch whose result is thrown away. A warning: verify returns it and does "
+        "not raise.",
+        "Connect the branch to an Output, or remove it.",
+    ),
+    Code(
+        "invalid-ir", "error", "a node, edge or graph field is invalid on its own",
+        "Building a node, an edge or a Graph checks each field by itself: id characters (letters, digits, "
+        "_ . - and / between the parts of a composite id), types, finite parameters, non-negative delays, "
+        "no unknown fields, a registered kind for nodes given as dicts (as in model files). The error "
+        "(snnir.InvalidIRError) names the node by id, an edge by its ends, and the field; an unknown field "
+        "or kind comes with the closest known name.",
+        "Revise the named fields. help() on a node's class (e.g. help(snnir.LIF)) documents its fields and "
+        "equations; snnir.node_kinds() lists the registered kinds; register your own kinds with "
+        "snnir.register_kind before building or loading graphs that use them.",
+        'LIF(id="a", shape=(3,), decay=0.9, treshold=1.0)   # did you mean \'threshold\'?',
+        stage="construction",
+    ),
+    Code(
+        "unreadable-file", "error", "a model file cannot be read",
+        "The file is missing, truncated, not a snnir model, of an unsupported schema version, over the load "
+        "limits, or holds an invalid graph. The message names the file and what is wrong.",
+        "Fix or regenerate the file; for custom layers, pass the module that registers them with "
+        "'snnir --import MODULE'.",
+        stage="file",
+    ),
+)
+
+#: code -> catalogue entry, in catalogue order
+CODES: Mapping[str, Code] = MappingProxyType({c.code: c for c in _ENTRIES})
+
+
+def explain(code: str) -> str:
+    """What ``code`` means, an example, and how to fix it (the text ``snnir explain CODE`` prints).
+
+    Raises :class:`UnknownCodeError` (a ``SnnirError`` and ``ValueError``) for a code not in the catalogue,
+    naming the closest codes."""
+    entry = CODES.get(code.strip().lower()) if isinstance(code, str) else None
+    if entry is None:
+        guess = did_you_mean(str(code), CODES)
+        raise UnknownCodeError(f"unknown diagnostic code {code!r}; "
+                               + (guess or f"known codes: {', '.join(CODES)}")
+                               + "\n  hint: 'snnir explain' without a code lists every code with its title")
+    return entry.text()
+
+
+__all__ = ["CODES", "Code", "UnknownCodeError", "explain"]
