@@ -59,7 +59,7 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # 
         raise CompileOptionError(f"check must be True or False, got {check!r}")
     if not isinstance(graph, Graph):
         raise CompileOptionError(f"compile expects a snnir.Graph, got {type(graph).__name__}")
-    verify(graph)
+    verify(graph, mode=mode)  # judged as this mode lowers it
     # The template (what prog.to_graph() returns) is the expanded graph with straight mode's marks; its
     # node ids and parameters are those of the program in either mode.
     marked = pipeline_for("straight").run(graph)
@@ -76,7 +76,8 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # 
 
 def analyze(graph: Graph, mode: str = "straight") -> Analysis:
     """The analyses of ``graph`` as ``compile`` would see it in ``mode`` (feedback marks included)."""
-    verify(graph)
+    _check_choice("mode", mode, MODES)
+    verify(graph, mode=mode)
     return analyze_graph(pipeline_for(mode).run(graph))
 
 

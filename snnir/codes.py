@@ -6,7 +6,7 @@ point to (``invalid-ir`` for construction errors, ``unreadable-file`` for the co
 
     >>> from snnir.codes import explain
     >>> print(explain("algebraic-loop"))        # doctest: +ELLIPSIS
-    algebraic-loop (error): a zero-delay cycle through stateless nodes
+    algebraic-loop (warning): a zero-delay cycle through stateless nodes, broken by a feedback mark
     ...
 """
 
@@ -129,12 +129,20 @@ _ENTRIES = (
         "Cast the whole graph: g = g.astype(\"float32\").",
     ),
     Code(
-        "algebraic-loop", "error", "a zero-delay cycle through stateless nodes",
-        "In a cycle of stateless nodes (Linear, Scale, Flatten, ...) with no delay on any edge, each node "
-        "needs the others' value of the same step, so there is no order to compute them. A cycle through "
-        "a neuron is not an error: compile marks one of its edges as feedback.",
-        "Give one edge of the cycle delay=1 (or feedback=True), or put a neuron in the loop.",
-        'Edge("a", "b"), Edge("b", "c"), Edge("c", "a") with three Scales',
+        "algebraic-loop", "warning", "a zero-delay cycle through stateless nodes, broken by a feedback mark",
+        "In a cycle of stateless nodes (Linear, Scale, Flatten, LayerNorm, ...) with no delay on any edge, "
+        "nothing holds a value across steps, so within one step each node would need the others' value of "
+        "that same step. compile breaks it like any other cycle, by the feedback rule: the edge back into "
+        "the earliest declared node reads the previous step (at step 0 its source's rest value), as SNNAX "
+        "and NIR read such graphs. The warning names the cycle's nodes in declaration order and, as its "
+        "edges, the marked ones. The graph is judged in the mode it is "
+        "compiled in: in delayed mode every edge between top-level layers already has a delay, so only a "
+        "cycle inside a same-step composite (CompoundLayer, Parallel, ResNetBlock) is reported. A cycle "
+        "through a neuron is broken the same way without a warning.",
+        "Nothing, if reading the previous step is what you mean: mark that edge yourself "
+        "(Edge(..., feedback=True)) or give it delay=1 to say so, and the warning goes. Otherwise put a "
+        "neuron in the loop.",
+        'Edge("a", "b"), Edge("b", "c"), Edge("c", "a") with three Scales (c -> a is marked)',
     ),
     Code(
         "unreachable-node", "error", "no path leads from any Input to this node",

@@ -17,7 +17,7 @@ from typing import Callable, NamedTuple
 
 import networkx as nx
 
-from .analysis import algebraic_loops, infer_shapes, to_networkx
+from .analysis import MODES, algebraic_loops, feedback_candidates, infer_shapes, timed, to_networkx
 from .analysis.shapes import ShapeInfo
 from .diagnostics import Diagnostic, close_matches, did_you_mean, suggest
 from .errors import VerifyError
@@ -254,14 +254,28 @@ def _parameters(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     return out
 
 
-def _algebraic_loops(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
-    return [
-        Diagnostic("algebraic-loop",
-                   f"zero-delay cycle through stateless nodes {list(loop)}: each needs the others' value of the same step",
-                   "give one edge of the cycle delay=1 (or feedback=True), or put a neuron in the loop",
-                   nodes=loop)
-        for loop in algebraic_loops(graph)
-    ]
+def _algebraic_loops(graph: Graph) -> list[Diagnostic]:
+    """A warning per zero-delay cycle of stateless nodes in ``graph`` (the graph as the chosen mode lowers
+    it, composites expanded), naming its nodes and the edges the feedback rule marks in it: nothing in
+    such a cycle holds a value across steps, so the marked edge reads the previous step's value, as SNNAX
+    and NIR read such graphs. Every such cycle is broken; none is an error."""
+    loops = algebraic_loops(graph)
+    if not loops:
+        return []
+    marked = [graph.edges[i] for i in feedback_candidates(graph)]
+    out = []
+    for loop in loops:
+        members = set(loop)
+        breaks = tuple(e.key for e in marked if e.src in members and e.dst in members)
+        names = ", ".join(f"{a} -> {b}" for a, b in breaks)
+        out.append(Diagnostic(
+            "algebraic-loop",
+            f"zero-delay cycle through stateless nodes {list(loop)}: nothing in it holds a value across steps, "
+            f"so {names} {'reads' if len(breaks) == 1 else 'read'} the previous step (feedback)",
+            "nothing to do if that is what you mean; to say so, mark the edge yourself (feedback=True) or "
+            "give it delay=1; or put a neuron in the loop",
+            severity="warning", nodes=loop, edges=breaks))
+    return out
 
 
 def _reachability(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
@@ -283,15 +297,16 @@ def _reachability(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
         feeds_output |= {nid} | nx.ancestors(g, nid)
     out = []
     seen = set()
+    has_inputs, has_outputs = bool(graph.inputs), bool(graph.outputs)
     for n in graph.nodes:
         if n.id in seen:
             continue
         seen.add(n.id)
-        if graph.inputs and n.id not in reached:
+        if has_inputs and n.id not in reached:
             code = "unreachable-output" if n.kind == "Output" else "unreachable-node"
             out.append(Diagnostic(code, f"{n.kind} {n.id!r} is not reached from any Input",
                                   "connect it (through other nodes) to an Input, or remove it", nodes=(n.id,)))
-        elif graph.outputs and n.id not in feeds_output and not n.SINK:
+        elif has_outputs and n.id not in feeds_output and not n.SINK:
             if g.out_degree(n.id) == 0:
                 out.append(Diagnostic("unused-output", f"nothing reads the output of {n.kind} {n.id!r}",
                                       "connect it to an Output (or another node), or remove it",
@@ -304,22 +319,36 @@ def _reachability(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
 
 CHECKS: tuple[Check, ...] = (
     _duplicate_ids, _edge_endpoints, _inputs_and_outputs, _missing_inputs, _shapes, _unknown_shapes, _parameters,
-    _algebraic_loops, _reachability,
 )
+# after the loop warnings, which judge the graph in the chosen mode's timing (see check)
+LATE_CHECKS: tuple[Check, ...] = (_reachability,)
 
 
-def check(graph: Graph) -> tuple[Diagnostic, ...]:
-    """Every problem in ``graph`` (errors and warnings), each with printed IR context; never raises."""
+def check(graph: Graph, mode: str = "straight") -> tuple[Diagnostic, ...]:
+    """Every problem in ``graph`` (errors and warnings), each with printed IR context; never raises on a
+    bad graph.
+
+    ``mode`` ("straight" or "delayed") is the timing the graph is judged in, as ``snnir.compile`` lowers
+    it: only the zero-delay cycles that mode leaves are reported (in delayed mode every top-level edge
+    between layers already has a delay, so only cycles inside a same-step composite remain)."""
     if has_composites(graph):
-        return _check_composites(graph)
+        return _check_composites(graph, mode)
+    if mode not in MODES:
+        timed(graph, mode)  # raises the unknown-mode error before anything is checked
     shapes = infer_shapes(graph)
-    found = [d for c in CHECKS for d in c(graph, shapes)]
+    # Without composites, delayed mode delays every edge that can lie on a cycle (an edge leaving an Input
+    # or entering an Output never does), so no zero-delay cycle is left to report.
+    loops = _algebraic_loops(graph) if mode == "straight" else []
+    found = [d for c in CHECKS for d in c(graph, shapes)] + loops
+    found += [d for c in LATE_CHECKS for d in c(graph, shapes)]
     return tuple(_with_context(graph, d) for d in found)
 
 
-def verify(graph: Graph) -> tuple[Diagnostic, ...]:
-    """Raise :class:`VerifyError` listing every problem if any is an error; else return the warnings."""
-    diagnostics = check(graph)
+def verify(graph: Graph, mode: str = "straight") -> tuple[Diagnostic, ...]:
+    """Raise :class:`VerifyError` listing every problem if any is an error; else return the warnings.
+
+    ``mode`` as for :func:`check`: the graph is judged as that mode lowers it."""
+    diagnostics = check(graph, mode)
     if any(d.severity == "error" for d in diagnostics):
         raise VerifyError(diagnostics)
     return diagnostics
@@ -340,15 +369,20 @@ _STRUCTURE: tuple[Check, ...] = (_duplicate_ids, _edge_endpoints, _missing_input
 _PORT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _check_composites(graph: Graph) -> tuple[Diagnostic, ...]:
+def _check_composites(graph: Graph, mode: str) -> tuple[Diagnostic, ...]:
+    repaired = _repaired(graph)
+    timed_graph = timed(repaired, mode)  # delayed mode's timing sees the composite boundaries
     found = [_with_context(graph, d) for d in _reserved_ids(graph, "") + _inputs_and_outputs(graph, None)]
     for level in _levels(graph, ""):
         found += [_with_context(level, d) for c in _STRUCTURE for d in c(level, None)]
         found += [_with_context(level, d) for d in _composite_ports(level)]
-    flat = inline(_repaired(graph))  # structure was judged level by level above; judge the rest as meant
+    flat = inline(repaired)  # structure was judged level by level above; judge the rest as meant
     shapes = infer_shapes(flat)
     found += [_with_context(flat, d) for c in CHECKS if c not in _STRUCTURE and c is not _inputs_and_outputs
               for d in c(flat, shapes)]
+    timed_flat = flat if timed_graph is repaired else inline(timed_graph)
+    found += [_with_context(flat, d) for d in _algebraic_loops(timed_flat)]
+    found += [_with_context(flat, d) for c in LATE_CHECKS for d in c(flat, shapes)]
     return tuple(found)
 
 

@@ -568,7 +568,7 @@ def test_explain_lists_every_code_and_explains_one(capsys):
     assert [line.split()[0] for line in listing] == list(CODES)
     assert main(["explain", "algebraic-loop"]) == 0
     text = capsys.readouterr().out
-    assert text.startswith("algebraic-loop (error): ") and "How to fix it:" in text
+    assert text.startswith("algebraic-loop (warning): ") and "How to fix it:" in text
     assert snnir.explain("algebraic-loop") == text.rstrip("\n")
 
 

@@ -4,6 +4,8 @@ Numbers are checked against plain numpy step-by-step code written from NIR's equ
 documented discretization (docs/nir.md), never against the code under test.
 """
 
+import json
+
 import h5py
 import nir
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 import snnir
 from snnir.passes.mark_feedback import mark_feedback
 from snnir.cli import main as cli_main
-from snnir.io.nir import NIRConversionError, from_nir, read_nir_file, to_nir, write_nir
+from snnir.io.nir import NIRConversionError, NIRDefaultWarning, from_nir, read_nir_file, to_nir, write_nir
 
 RNG = np.random.default_rng(7)
 HAS_LEAK = "leak" in snnir.LIF.model_fields
@@ -137,13 +139,14 @@ def test_exported_graph_means_the_same_without_snnir_metadata():
                            snnir.Output(id="y")],
                     edges=[("x", "fc"), ("fc", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "li", 3), ("li", "y")])
     exported = to_nir(g, 1e-3)
-    assert isinstance(exported.nodes["delay.rec.lif"], nir.Delay)          # the feedback step, explicit
-    np.testing.assert_allclose(exported.nodes["delay.lif.li"].delay, 3e-3)  # the edge delay
+    assert ("rec", "lif") in exported.edges and ("lif", "rec") in exported.edges   # NIR's plain cycle
+    assert [k for k, v in exported.nodes.items() if isinstance(v, nir.Delay)] == ["delay.lif.li"]
+    np.testing.assert_allclose(exported.nodes["delay.lif.li"].delay, 3e-3)  # the declared edge delay
     for node in exported.nodes.values():
         node.metadata = {}
     exported.metadata = {}
     plain = from_nir(exported, 1e-3)
-    assert plain.node("delay.rec.lif").kind == "Delay" and not plain.feedback_edges
+    assert plain.node("delay.lif.li").kind == "Delay" and plain.feedback_edges == (("rec", "lif"),)
     xs = {"x": spikes((64, 2, 3), 0.5) * 2}
     np.testing.assert_allclose(run(plain, xs)["y"], run(g, xs)["y"], rtol=1e-5, atol=1e-6)
 
@@ -552,3 +555,276 @@ def test_cli_convert_both_ways(tmp_path, capsys):
     (tmp_path / "bad.nir").write_bytes(b"not hdf5")
     assert cli_main(["convert", str(tmp_path / "bad.nir"), str(tmp_path / "x.snnir"), "--dt", "1"]) == 1
     assert "bad.nir" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- NIR -> snnir -> NIR
+def assert_same_nir(a, b, rtol=1e-6):
+    """Same node names and types, same edges, same parameters (within float rounding)."""
+    assert sorted(a.nodes) == sorted(b.nodes)
+    assert sorted(map(tuple, a.edges)) == sorted(map(tuple, b.edges))
+    for name, x in a.nodes.items():
+        y = b.nodes[name]
+        assert type(x) is type(y), (name, type(x).__name__, type(y).__name__)
+        dx, dy = x.to_dict(), y.to_dict()
+        for key in set(dx) - {"metadata", "type"}:
+            u, v = dx[key], dy.get(key)
+            if isinstance(u, (str, type(None))) or isinstance(v, (str, type(None))):
+                assert (u is None and v is None) or str(u) == str(v), (name, key, u, v)
+            else:
+                np.testing.assert_allclose(np.asarray(v, np.float64).reshape(-1), np.asarray(u, np.float64).reshape(-1),
+                                           rtol=rtol, atol=1e-9, err_msg=f"{name}.{key}")
+
+
+def peer_graphs():
+    """Graphs as snnTorch and Norse write them: plain cycles, no Delay nodes, parameters per neuron."""
+    dt = 1e-4
+    beta = np.array([0.5, 0.75, 0.875])
+    tau = dt / (1 - beta)
+    w = np.array([[0.5, -0.25, 0.0], [0.125, 0.5, -0.5], [0.25, 0.0, 0.375]])
+    rleaky = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([3])),
+        "fc": nir.Affine(weight=w, bias=np.array([0.25, 0.0, -0.125])),
+        "lif": nir.LIF(tau=tau, r=tau / dt, v_leak=np.zeros(3), v_threshold=np.ones(3), v_reset=np.zeros(3)),
+        "rec": nir.Affine(weight=w.T, bias=np.array([0.5, 0.25, -0.5])),
+        "output": nir.Output(output_type=np.array([3])),
+    }, edges=[("input", "fc"), ("fc", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "output")])
+    alpha = np.array([0.5, 0.75, 0.5])
+    tau_syn = dt / (1 - alpha)
+    rsyn = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([3])),
+        "syn": nir.CubaLIF(tau_syn=tau_syn, tau_mem=tau, r=tau / dt, v_leak=np.zeros(3), v_threshold=np.ones(3),
+                           v_reset=np.zeros(3), w_in=tau_syn / dt),
+        "rec": nir.Scale(scale=np.array([0.5, -0.25, 0.75])),   # one-to-one recurrence
+        "output": nir.Output(output_type=np.array([3])),
+    }, edges=[("input", "syn"), ("syn", "rec"), ("rec", "syn"), ("syn", "output")])
+    norse = nir.NIRGraph(nodes={       # Norse: R = 1, dt = 1e-3 (here the same dt), a gain that needs a Scale
+        "in": nir.Input(input_type=np.array([2])),
+        "lif": nir.LIF(tau=np.full(2, 1e-3), r=np.array([3.0, 5.0]), v_leak=np.array([0.0, 0.5]),
+                       v_threshold=np.ones(2), v_reset=np.zeros(2)),
+        "a": nir.LIF(tau=np.full(2, 2e-3), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2),
+                     v_reset=np.zeros(2)),
+        "b": nir.IF(r=np.full(2, 2.0), v_threshold=np.ones(2), v_reset=np.zeros(2)),
+        "li": nir.LI(tau=np.full(2, 4e-4), r=np.array([1.0, 2.0]), v_leak=np.array([0.25, -0.5])),
+        # w_in = τ_syn/dt: snnir keeps one input gain per neuron, so a gain comes back in R (docs/nir.md)
+        "cli": nir.CubaLI(tau_syn=np.full(2, 2e-4), tau_mem=np.full(2, 4e-4), r=np.full(2, 2.0),
+                          v_leak=np.array([0.5, 0.0]), w_in=np.full(2, 2.0)),
+        "th": nir.Threshold(threshold=np.array([0.5, 1.0])),
+        "int": nir.I(r=np.full(2, 3.0)),
+        "out": nir.Output(output_type=np.array([2])),
+        "out2": nir.Output(output_type=np.array([2])),
+    }, edges=[("in", "lif"), ("lif", "a"), ("a", "b"), ("b", "a"), ("b", "li"), ("li", "cli"), ("cli", "th"),
+              ("th", "int"), ("int", "out"), ("li", "out2")])
+    return {"rleaky": rleaky, "rsynaptic_one_to_one": rsyn, "norse_style": norse}
+
+
+@pytest.mark.parametrize("name", ["rleaky", "rsynaptic_one_to_one", "norse_style"])
+def test_nir_to_snnir_to_nir_gives_the_same_graph(name, tmp_path):
+    dt = 1e-4
+    original = peer_graphs()[name]
+    g = from_nir(original, dt)
+    back = to_nir(g, dt)
+    assert not any(isinstance(n, nir.Delay) for n in back.nodes.values())   # loops stay plain cycles
+    assert_same_nir(original, back)
+    # and the same numbers: the re-import breaks the loops where the first import did
+    again = from_nir(back, dt)
+    assert again.feedback_edges == g.feedback_edges
+    xs = (RNG.random((24, 2) + tuple(original.nodes[next(iter(original.nodes))].input_type["input"])) < 0.5)
+    xs = {g.inputs[0].id if hasattr(g, "inputs") else "input": xs.astype(np.float32)}
+    ins = [n.id for n in g.nodes if n.kind == "Input"]
+    xs = {ins[0]: next(iter(xs.values()))}
+    ours, theirs = run(g, xs), run(again, xs)
+    for k in ours:
+        np.testing.assert_array_equal(theirs[k], ours[k])
+    write_nir(g, tmp_path / "g.nir", dt)                                     # through a file too
+    assert_same_nir(original, nir.read(tmp_path / "g.nir"))
+
+
+def test_every_loop_is_broken_once_and_notes_never_move_the_mark():
+    """A NIR cycle gets exactly one step, from NIR names only: the node order and snnir's order note
+    change the declaration order of the result, never which edge reads the previous step."""
+    dt = 1e-3
+    plain = from_nir(two_node_cycle(["in", "zlif", "arec", "out"]), dt)
+    noted = two_node_cycle(["out", "arec", "zlif", "in"])
+    noted.metadata = {"snnir": json.dumps({"format": "snnir", "order": ["out", "arec", "zlif", "in"]})}
+    g = from_nir(noted, dt)
+    assert [n.id for n in g.nodes] == ["out", "arec", "zlif", "in"]     # the note gives the order ...
+    assert g.feedback_edges == plain.feedback_edges == (("arec", "zlif"),)  # ... and never moves the mark
+    xs = {"in": spikes((16, 2, 2), 0.6) * 2}
+    np.testing.assert_array_equal(run(g, xs)["out"], run(plain, xs)["out"])
+
+
+def test_two_neuron_loop_has_latency_one():
+    """in -> a -> b -> a: one step around the loop (b's spike reaches a on the next step), as in NIR's peers."""
+    dt = 1e-4
+    lif = dict(tau=np.full(1, 2e-4), r=np.full(1, 2.0), v_leak=np.zeros(1), v_threshold=np.full(1, 0.5),
+               v_reset=np.zeros(1))
+    graph = nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([1])), "a": nir.LIF(**lif), "b": nir.LIF(**lif),
+                                "out": nir.Output(output_type=np.array([1]))},
+                         edges=[("in", "a"), ("a", "b"), ("b", "a"), ("b", "out")])
+    g = from_nir(graph, dt)
+    assert g.feedback_edges == (("b", "a"),)
+    xs = np.zeros((8, 1, 1), np.float32)
+    xs[0] = 1.0
+    # by hand (β = 0.5, gain 1): a fires at 0, b at 0 (same step), a at 1 (b's spike, one step late), b at 1, ...
+    ys = run(g, {"in": xs})["out"][:, 0, 0]
+    assert ys.tolist() == [1.0] * 8
+    assert not any(isinstance(n, nir.Delay) for n in to_nir(g, dt).nodes.values())
+
+
+def test_declared_delays_stay_delay_nodes():
+    g = snnir.Graph(nodes=[snnir.Input(id="x", shape=(2,)),
+                           snnir.LIF(id="a", shape=(2,), decay=0.5, reset="zero"),
+                           snnir.Linear(id="w", weight=np.eye(2, dtype=np.float32) * 0.5),
+                           snnir.Output(id="y")],
+                    edges=[("x", "a"), ("a", "w"), snnir.Edge("w", "a", delay=2, feedback=True), ("a", "y")])
+    n = to_nir(g, 1e-3)
+    np.testing.assert_allclose(n.nodes["delay.w.a"].delay, [3e-3, 3e-3])   # the edge's whole delay, 2 + mark
+    back = from_nir(n, 1e-3)
+    assert back == g
+    plain = nir.NIRGraph(nodes={k: v for k, v in n.nodes.items()}, edges=n.edges, type_check=False)
+    for v in plain.nodes.values():
+        v.metadata = {}
+    bare = from_nir(plain, 1e-3)                                             # another tool's view: a Delay node
+    xs = {"x": spikes((16, 2, 2), 0.5) * 2}
+    np.testing.assert_array_equal(run(bare, xs)["y"], run(g, xs)["y"])
+
+
+# ---------------------------------------------------------------------- smaller warts
+def _file_with(tmp_path, name, typ, params, shape=(1, 4, 4)):
+    """A NIR file (written with h5py, as another tool might) holding input -> node -> output."""
+    path = tmp_path / f"{name}.nir"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("version", data="1.0.8")
+        node = f.create_group("node")
+        node.create_dataset("type", data="NIRGraph")
+        nodes = node.create_group("nodes")
+        for nname, ntype, nparams in (("input", "Input", {"shape": np.array(shape)}), (name, typ, params),
+                                      ("output", "Output", {})):
+            g = nodes.create_group(nname)
+            g.create_dataset("type", data=ntype)
+            for k, v in nparams.items():
+                g.create_dataset(k, data=v)
+        node.create_dataset("edges", data=np.array([[b"input", name.encode()], [name.encode(), b"output"]], dtype=object))
+    return path
+
+
+def test_sumpool_without_stride_takes_the_window_and_says_so(tmp_path):
+    path = _file_with(tmp_path, "pool", "SumPool2d", {"kernel_size": np.array([2, 2])})
+    with pytest.warns(NIRDefaultWarning) as record:
+        g = from_nir(path, dt=1e-3)
+    said = " ".join(str(r.message) for r in record)
+    assert "node 'pool': stride" in said and "padding=0" in said
+    assert g.node("pool").strides == (2, 2) and tuple(g.node("pool").padding) in ((0, 0), ((0, 0), (0, 0)))
+    xs = RNG.normal(size=(3, 1, 1, 4, 4)).astype(np.float32)
+    np.testing.assert_allclose(run(g, {"input": xs})["output"], xs.reshape(3, 1, 1, 2, 2, 2, 2).sum((4, 6)),
+                               rtol=1e-6, atol=1e-6)
+    bad = _file_with(tmp_path, "pool2", "SumPool2d", {"kernel_size": np.array([2, 2]), "stride": np.array([1, 2, 3])})
+    with pytest.raises(NIRConversionError, match="(?s)node 'pool2'.*stride.*hint"):
+        from_nir(bad, dt=1e-3)
+
+
+def test_conv_without_stride_or_padding_takes_nir_defaults_and_says_so(tmp_path):
+    w = RNG.normal(size=(2, 1, 3, 3))
+    path = _file_with(tmp_path, "conv", "Conv2d", {"weight": w, "bias": np.zeros(2)})
+    with pytest.warns(NIRDefaultWarning) as record:
+        g = from_nir(path, dt=1e-3)
+    said = " ".join(str(r.message) for r in record)
+    for key in ("stride", "padding", "dilation", "groups"):
+        assert f"{key}=" in said and "node 'conv'" in said
+    c = g.node("conv")
+    assert c.stride == (1, 1) and c.dilation == (1, 1) and c.groups == 1
+    assert g.node("output") is not None
+    bad = _file_with(tmp_path, "conv2", "Conv2d", {"weight": w, "stride": np.array([-1]), "padding": 0,
+                                                   "dilation": 1, "groups": 1})
+    with pytest.raises(NIRConversionError, match="node 'conv2'.*stride"):
+        from_nir(bad, dt=1e-3)
+
+
+def test_identity_is_a_wire():
+    from nir.ir.graph import Identity
+
+    graph = nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([2])), "id": Identity(np.array([2])),
+                                "s": nir.Scale(scale=np.array([2.0, 3.0])), "out": nir.Output(output_type=np.array([2]))},
+                         edges=[("in", "id"), ("id", "s"), ("s", "out")], type_check=False)
+    g = from_nir(graph, dt=1e-3)
+    assert [n.id for n in g.nodes] == ["in", "s", "out"]
+    xs = RNG.normal(size=(3, 1, 2)).astype(np.float32)
+    np.testing.assert_allclose(run(g, {"in": xs})["out"], xs * [2, 3], rtol=1e-6)
+
+
+@pytest.mark.parametrize("discretization", ["euler", "exact"])
+def test_li_and_cubali_with_v_leak_drive_towards_it(discretization):
+    dt, tau_s, tau_m, r, v_leak = 1e-3, 2e-3, 4e-3, 2.0, np.array([0.5, -0.25])
+    graph = nir.NIRGraph(nodes={
+        "in": nir.Input(input_type=np.array([2])),
+        "li": nir.LI(tau=np.full(2, tau_m), r=np.full(2, r), v_leak=v_leak),
+        "cli": nir.CubaLI(tau_syn=np.full(2, tau_s), tau_mem=np.full(2, tau_m), r=np.full(2, r), v_leak=v_leak,
+                          w_in=np.full(2, 2.0)),
+        "o1": nir.Output(output_type=np.array([2])), "o2": nir.Output(output_type=np.array([2])),
+    }, edges=[("in", "li"), ("li", "o1"), ("in", "cli"), ("cli", "o2")])
+    g = from_nir(graph, dt=dt, discretization=discretization)
+    dec = (lambda tau: 1 - dt / tau) if discretization == "euler" else (lambda tau: np.exp(-dt / tau))
+    a, b = dec(tau_s), dec(tau_m)
+    xs = RNG.normal(size=(20, 1, 2))
+    v = i = w = np.zeros((1, 2))
+    ref_li, ref_cli = [], []
+    for x in xs:   # v' = β·v + (1 − β)(v_leak + R·x);  CubaLI: i' = α·i + (1 − α)w_in·x, then v from i'
+        v = b * v + (1 - b) * (v_leak + r * x)
+        i = a * i + (1 - a) * 2.0 * x
+        w = b * w + (1 - b) * (v_leak + r * i)
+        ref_li.append(v)
+        ref_cli.append(w)
+    ys = run(g, {"in": xs.astype(np.float32)})
+    np.testing.assert_allclose(ys["o1"], np.array(ref_li), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ys["o2"], np.array(ref_cli), rtol=1e-5, atol=1e-5)
+    assert abs(ys["o1"][-1].mean()) > 0   # the drive acts
+    if discretization == "euler":
+        assert_same_nir(graph, to_nir(g, dt))
+
+
+def _file(path, nodes, edges):
+    """A NIR file written with h5py, as another tool might: nodes [(name, type, params)], edges [(a, b)]."""
+    with h5py.File(path, "w") as f:
+        f.create_dataset("version", data="1.0.8")
+        node = f.create_group("node")
+        node.create_dataset("type", data="NIRGraph")
+        group = node.create_group("nodes")
+        for name, typ, params in nodes:
+            g = group.create_group(name)
+            g.create_dataset("type", data=typ)
+            for k, v in params.items():
+                g.create_dataset(k, data=v)
+        node.create_dataset("edges", data=np.array([[a.encode(), b.encode()] for a, b in edges], dtype=object))
+    return path
+
+
+def test_scalar_and_size_one_neuron_parameters_are_broadcast(tmp_path):
+    """nir's constructors refuse them (a bare assert), but files from other tools hold them."""
+    path = _file(tmp_path / "b.nir", [
+        ("in", "Input", {"shape": np.array([2])}),
+        ("fc", "Linear", {"weight": np.ones((3, 2))}),
+        ("lif", "LIF", {"tau": np.array(1e-2), "r": np.array([1.0]), "v_leak": np.zeros(()),
+                        "v_threshold": np.array([0.5, 1.0, 2.0]), "v_reset": np.zeros(1)}),
+        ("if", "IF", {"r": np.array([1000.0]), "v_threshold": np.array(1.0), "v_reset": np.zeros(())}),
+        ("out", "Output", {"shape": np.array([3])}),
+    ], [("in", "fc"), ("fc", "lif"), ("lif", "if"), ("if", "out")])
+    g = from_nir(path, dt=1e-3)
+    assert g.node("lif").shape == (3,) and g.node("lif").decay.shape == (3,)
+    assert g.node("if").shape == (3,)     # every parameter scalar: the shape of what feeds it
+    xs = spikes((16, 1, 2), 0.7) * 2
+    s1, _ = lif_reference(xs @ np.ones((2, 3)), 0.9, 0.1, np.array([0.5, 1.0, 2.0]))
+    s2, _ = lif_reference(s1, 1.0, 1.0, 1.0)
+    np.testing.assert_array_equal(run(g, {"in": xs})["out"], s2)
+    bad = _file(tmp_path / "c.nir", [("in", "Input", {"shape": np.array([2])}),
+                                     ("lif", "LIF", {"tau": np.full(2, 1e-2), "r": np.ones(3), "v_leak": np.zeros(2),
+                                                     "v_threshold": np.ones(2)})], [("in", "lif")])
+    with pytest.raises(NIRConversionError, match="(?s)node 'lif'.*different shapes.*hint"):
+        from_nir(bad, dt=1e-3)
+
+
+def test_malformed_flatten_names_the_node(tmp_path):
+    path = _file(tmp_path / "f.nir", [("in", "Input", {"shape": np.array([2, 3])}),
+                                      ("flat", "Flatten", {"input_type": np.array([2, 3]), "start_dim": "zero"}),
+                                      ("out", "Output", {})], [("in", "flat"), ("flat", "out")])
+    with pytest.raises(NIRConversionError, match="(?s)node 'flat'.*start_dim.*hint"):
+        from_nir(path, dt=1e-3)

@@ -330,3 +330,44 @@ def test_lowering_passes_the_surrogate_to_the_kernel():
     kernel = snnir.compile(g).kernels["a"]
     assert kernel.surrogate == ("superspike", (("beta", 25.0),))
     assert kernel.fire_at_threshold is True
+
+
+# ---------------------------------------------------------------------- a Python spike function
+def _user_spike():
+    @jax.custom_jvp
+    def spike(x):
+        return jnp.heaviside(x, 1.0)
+
+    spike.defjvp(lambda primals, tangents: (spike(primals[0]), 0.5 * tangents[0]))
+    return spike
+
+
+def test_a_python_spike_function_is_the_surrogate_forward_and_backward():
+    from snnir.ir.surrogate import Surrogate
+
+    fn = _user_spike()
+    surrogate = Surrogate.from_function(fn)
+    assert surrogate == Surrogate.from_function(fn) and hash(surrogate) == hash(Surrogate.from_function(fn))
+    assert surrogate != Surrogate.from_function(_user_spike())
+    spike = spike_function(*surrogate.as_static())
+    assert float(spike(jnp.float32(0.0))) == 1.0
+    assert float(jax.grad(spike)(jnp.float32(0.3))) == 0.5
+    assert spike(jnp.zeros((), jnp.bfloat16)).dtype == jnp.bfloat16
+
+
+def test_an_unregistered_spike_function_is_not_storable_and_a_registered_one_round_trips():
+    from snnir.ir.surrogate import Surrogate, register_spike_function
+
+    fn = _user_spike()
+    assert not Surrogate.from_function(fn).storable
+    register_spike_function(fn, "tests.half_gradient_spike")
+    stored = Surrogate.from_function(fn)
+    assert stored.storable and stored.model_dump(mode="json") == {
+        "name": "function", "params": {}, "function": "tests.half_gradient_spike"}
+    again = Surrogate.model_validate_json(stored.model_dump_json())
+    assert again == stored and again.as_static() == stored.as_static()
+    assert Surrogate(name="boxcar").model_dump(mode="json") == {"name": "boxcar", "params": {"width": 1.0, "height": 1.0}}
+    with pytest.raises(ValueError, match="not registered"):
+        Surrogate.model_validate({"name": "function", "function": "tests.nobody"})
+    with pytest.raises(ValueError, match="taken"):
+        register_spike_function(_user_spike(), "tests.half_gradient_spike")

@@ -157,3 +157,163 @@ def test_a_delayed_read_of_a_linear_at_step_0_gives_its_bias(strategy):
         expected.append(v.copy())
     np.testing.assert_allclose(np.asarray(ys["y"])[:, 0], expected, atol=1e-6)
     np.testing.assert_allclose(np.asarray(ys["y"]), simulate(graph, {"x": xs}, mode="delayed")["y"], atol=1e-6)
+
+
+# ---------------------------------------------------------------------- one break per loop
+def _two_neuron_loop(order="x n1 n2 r1 r2 y") -> snnir.Graph:
+    """x -> n1 -> r1 -> n2 -> r2 -> n1 (two LIFs firing on the step their input crosses 1, through two
+    identity synapses), n2 -> y. Declared n1, n2 before the synapses, the flow runs against the order
+    twice: r1 -> n2 and r2 -> n1 are both candidates of the feedback rule."""
+    eye = np.eye(1, dtype=np.float32)
+    nodes = {
+        "x": snnir.Input(id="x", shape=(1,)),
+        "n1": snnir.LIF(id="n1", shape=(1,), decay=0.5, threshold=0.5, reset="zero"),
+        "n2": snnir.LIF(id="n2", shape=(1,), decay=0.5, threshold=0.5, reset="zero"),
+        "r1": snnir.Linear(id="r1", weight=eye), "r2": snnir.Linear(id="r2", weight=eye),
+        "y": snnir.Output(id="y"),
+    }
+    edges = [("x", "n1"), ("n1", "r1"), ("r1", "n2"), ("n2", "r2"), ("r2", "n1"), ("n2", "y")]
+    return snnir.Graph(nodes=[nodes[i] for i in order.split()], edges=edges)
+
+
+def test_a_loop_of_two_neurons_is_broken_once_and_has_latency_1():
+    """Every peer (snnTorch, Norse, NIR's reference) delays such a loop once. Marking both candidates
+    (the rule before) gave it two delays, so a spike took 2 steps to come round; now r2 -> n1 (the edge
+    back into the earliest declared node) is the only mark."""
+    from snnir.analysis import backward_edges
+
+    g = _two_neuron_loop()
+    assert [g.edges[i].key for i in backward_edges(g)] == [("r1", "n2"), ("r2", "n1")]
+    prog = snnir.compile(g)
+    assert prog.feedback_edges == (("r2", "n1"),)
+    # a pulse at step 0: n1 and n2 fire at once; n2's spike comes back to n1 one step later (latency 1
+    # around the loop), so the loop keeps firing every step
+    np.testing.assert_array_equal(_pulse_response(g, "straight", T=4), [1, 1, 1, 1])
+    # with the two marks of the old rule, n2 fired one step late and then only every other step
+    both = g.replace(edges=tuple(e.replace(feedback=e.key in {("r1", "n2"), ("r2", "n1")}) for e in g.edges))
+    np.testing.assert_array_equal(_pulse_response(both, "straight", T=4), [0, 1, 0, 1])
+
+
+def test_two_loops_sharing_a_node_get_one_mark_each():
+    """x -> n, n -> r1 -> n, n -> r2 -> n: each back edge is the only candidate of its own loop, so both
+    are marked; a -> b -> a and b -> c -> b (sharing b) likewise get b -> a and c -> b. Where one of the
+    loops has two candidates, it still gets one mark."""
+    eye = np.eye(2, dtype=np.float32)
+    shared_neuron = snnir.Graph(
+        nodes=[snnir.Input(id="x", shape=(2,)), snnir.LIF(id="n", shape=(2,), decay=0.5),
+               snnir.Linear(id="r1", weight=eye), snnir.Linear(id="r2", weight=eye), snnir.Output(id="y")],
+        edges=[("x", "n"), ("n", "r1"), ("r1", "n"), ("n", "r2"), ("r2", "n"), ("n", "y")])
+    assert snnir.compile(shared_neuron).feedback_edges == (("r1", "n"), ("r2", "n"))
+    chain = snnir.Graph(
+        nodes=[snnir.Input(id="x", shape=(2,))] + [snnir.LIF(id=i, shape=(2,), decay=0.5) for i in "abc"]
+        + [snnir.Output(id="y")],
+        edges=[("x", "a"), ("a", "b"), ("b", "a"), ("b", "c"), ("c", "b"), ("c", "y")])
+    assert snnir.analyze(chain).feedback_edges == (("b", "a"), ("c", "b"))
+    # n1 is shared by the two-neuron loop (candidates r1 -> n2 and r2 -> n1) and a loop n1 -> r3 -> n1:
+    # one mark each, both into n1 (the rule before also marked r1 -> n2, a second delay on the big loop)
+    g = _two_neuron_loop()
+    g = g.replace(nodes=g.nodes + (snnir.Linear(id="r3", weight=np.eye(1, dtype=np.float32)),),
+                  edges=g.edges + (snnir.Edge("n1", "r3"), snnir.Edge("r3", "n1")))
+    assert snnir.analyze(g).feedback_edges == (("r2", "n1"), ("r3", "n1"))
+
+
+def test_a_cycle_with_two_candidates_is_marked_once_whatever_the_declaration_order():
+    """Every order of the four loop nodes gives exactly one mark on the loop, always the edge into the
+    earliest declared of its nodes."""
+    import itertools
+
+    loop = ["n1", "r1", "n2", "r2"]  # the flow, each into the next, r2 back into n1
+    for perm in itertools.permutations(loop):
+        g = _two_neuron_loop(" ".join(("x", *perm, "y")))
+        (mark,) = snnir.analyze(g).feedback_edges
+        first = perm[0]
+        assert mark == (loop[(loop.index(first) - 1) % 4], first), perm
+
+
+def test_marks_survive_save_and_load_and_are_never_recomputed(tmp_path):
+    """A file's marks are data: a graph saved with the old rule's two marks on one loop loads with both
+    and computes what it computed (here: every other step); compiling keeps them."""
+    g = _two_neuron_loop()
+    both = g.replace(edges=tuple(e.replace(feedback=e.key in {("r1", "n2"), ("r2", "n1")}) for e in g.edges))
+    snnir.save(both, tmp_path / "old.snnir")
+    loaded = snnir.load(tmp_path / "old.snnir")
+    assert loaded.feedback_edges == (("r1", "n2"), ("r2", "n1"))
+    assert snnir.compile(loaded).feedback_edges == (("r1", "n2"), ("r2", "n1"))
+    np.testing.assert_array_equal(_pulse_response(loaded, "straight", T=4), [0, 1, 0, 1])
+    # and the new rule's marks round-trip the same way
+    marked = snnir.compile(g).to_graph()
+    snnir.save(marked, tmp_path / "new.snnir")
+    assert snnir.load(tmp_path / "new.snnir") == marked
+    assert snnir.compile(snnir.load(tmp_path / "new.snnir")).feedback_edges == (("r2", "n1"),)
+
+
+def test_a_metadata_note_never_moves_a_mark_nor_changes_outputs():
+    """Marks come from the declaration order and explicit feedback=True only: a graph note naming another
+    order (as NIR export writes one) changes nothing."""
+    g = _two_neuron_loop()
+    noted = g.replace(metadata={"order": ["y", "r2", "r1", "n2", "n1", "x"], "name": "loop"})
+    assert snnir.analyze(noted).feedback_edges == snnir.analyze(g).feedback_edges == (("r2", "n1"),)
+    for mode in ("straight", "delayed"):
+        np.testing.assert_array_equal(_pulse_response(noted, mode), _pulse_response(g, mode))
+
+
+# ---------------------------------------------------------------------- stateless cycles run
+W2 = np.array([[0.5, 0.25], [-0.25, 0.5]], np.float32)
+B2 = np.array([0.25, -0.5], np.float32)
+
+
+def _stateless_self_loop() -> snnir.Graph:
+    return snnir.Graph(nodes=[snnir.Input(id="x", shape=(2,)), snnir.Linear(id="lin", weight=W2, bias=B2),
+                              snnir.Output(id="y")],
+                       edges=[("x", "lin"), ("lin", "lin"), ("lin", "y")])
+
+
+def _stateless_pair() -> snnir.Graph:
+    wb, bb = np.array([[0.0, 0.5], [0.5, 0.0]], np.float32), np.array([-0.125, 0.125], np.float32)
+    return snnir.Graph(nodes=[snnir.Input(id="x", shape=(2,)), snnir.Linear(id="a", weight=W2, bias=B2),
+                              snnir.Linear(id="b", weight=wb, bias=bb), snnir.Output(id="y")],
+                       edges=[("x", "a"), ("a", "b"), ("b", "a"), ("b", "y")])
+
+
+def _stateless_through_layernorm() -> snnir.Graph:
+    return snnir.Graph(nodes=[snnir.Input(id="x", shape=(2,)), snnir.Linear(id="a", weight=W2, bias=B2),
+                              snnir.LayerNorm(id="ln"), snnir.Linear(id="b", weight=W2 / 2), snnir.Output(id="y")],
+                       edges=[("x", "a"), ("a", "ln"), ("ln", "b"), ("b", "a"), ("b", "y")])
+
+
+@pytest.mark.parametrize("make, marks", [
+    (_stateless_self_loop, (("lin", "lin"),)), (_stateless_pair, (("b", "a"),)),
+    (_stateless_through_layernorm, (("b", "a"),)),
+], ids=["self-loop", "pair", "layernorm"])
+@pytest.mark.parametrize("strategy", ["fused-scan", "layered"])
+def test_a_stateless_cycle_runs_in_both_modes_as_the_reference(make, marks, strategy):
+    """A zero-delay cycle of stateless nodes is broken by the feedback rule (a warning, no error): the
+    marked edge reads the previous step, its source's rest value at t = 0. Both modes match the reference
+    simulator, which reads the marks from the compiled program's graph."""
+    from tests.reference_sim import simulate
+
+    graph = make()
+    assert [d.code for d in snnir.verify(graph)] == ["algebraic-loop"]
+    assert snnir.verify(graph, mode="delayed") == ()
+    xs = (np.random.default_rng(3).random((6, 2, 2)) < 0.5).astype(np.float32)
+    for mode in ("straight", "delayed"):
+        prog = snnir.compile(graph, mode=mode, strategy=strategy)
+        assert prog.feedback_edges == (marks if mode == "straight" else ())
+        marked = prog.to_graph()  # the straight marks, which the reference reads
+        assert marked.feedback_edges == marks
+        _, ys = prog(prog.init_state((2,)), jnp.asarray(xs))
+        ref = simulate(marked, {"x": xs}, mode=mode)["y"]
+        np.testing.assert_allclose(np.asarray(ys["y"], np.float64), ref, rtol=1e-5, atol=1e-6, err_msg=mode)
+
+
+def test_a_stateless_self_loop_by_hand():
+    """y_t = W (x_t + y_{t-1}) + b with y_{-1} the rest value: the loop's own read adds 0 while lin
+    settles, so lin rests at its bias b (docs/semantics.md, "Rest values")."""
+    xs = (np.random.default_rng(5).random((5, 1, 2)) < 0.5).astype(np.float32)
+    prog = snnir.compile(_stateless_self_loop())
+    _, ys = prog(prog.init_state((1,)), jnp.asarray(xs))
+    prev, expected = B2.astype(np.float64), []
+    for x in xs[:, 0].astype(np.float64):
+        prev = W2 @ (x + prev) + B2
+        expected.append(prev)
+    np.testing.assert_allclose(np.asarray(ys["y"])[:, 0], expected, rtol=1e-6)

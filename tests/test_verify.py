@@ -18,11 +18,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Every code snnir/verification.py can produce, each tested below and documented in docs/errors.md.
 ERROR_CODES = {
     "duplicate-id", "unknown-node", "unknown-port", "no-inputs", "no-outputs", "missing-input",
-    "shape-mismatch", "unknown-shape", "bad-parameter", "mixed-dtypes", "algebraic-loop",
+    "shape-mismatch", "unknown-shape", "bad-parameter", "mixed-dtypes",
     "unreachable-node", "unreachable-output",
     "reserved-id", "composite-ports",  # graphs with composites: tested in tests/test_composites.py
 }
-WARNING_CODES = {"unused-output", "dead-node"}
+WARNING_CODES = {"unused-output", "dead-node", "algebraic-loop"}
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -306,32 +306,82 @@ def test_scalar_parameters_do_not_count_as_mixed_dtypes():
     assert snnir.check(g) == ()
 
 
-def test_algebraic_loop_of_three_scales_names_exactly_its_nodes():
+# A zero-delay cycle of stateless nodes is broken by the feedback rule like any other cycle (SNNAX and NIR
+# accept such graphs): a warning naming its nodes and the edge the rule marks, never an error.
+def test_algebraic_loop_of_three_scales_is_a_warning_naming_its_nodes_and_the_marked_edge():
     g = graph([I(id="x", shape=(3,)), S(id="a", scale=0.5), S(id="b", scale=0.5), S(id="c", scale=0.5), O(id="y")],
               [E("x", "a"), E("a", "b"), E("b", "c"), E("c", "a"), E("c", "y")])
-    diags = errors_of(g)
-    assert codes(diags) == ["algebraic-loop"]
-    d = expect(diags, "algebraic-loop", nodes=["a", "b", "c"])
-    assert "delay=1" in d.hint
+    warnings = snnir.verify(g)  # does not raise
+    assert codes(warnings) == ["algebraic-loop"] and warnings == snnir.check(g)
+    d = expect(warnings, "algebraic-loop", nodes=["a", "b", "c"], edges=[("c", "a")], severity="warning")
+    assert "c -> a reads the previous step" in d.message
+    assert "feedback=True" in d.hint and "delay=1" in d.hint
 
 
 def test_algebraic_loop_nodes_are_in_declaration_order():
     g = graph([I(id="x", shape=(3,)), S(id="z", scale=0.5), S(id="m", scale=0.5), S(id="a", scale=0.5), O(id="y")],
               [E("x", "a"), E("a", "m"), E("m", "z"), E("z", "a"), E("z", "y")])
-    expect(errors_of(g), "algebraic-loop", nodes=["z", "m", "a"])
+    # declared z, m, a, the flow a -> m -> z runs against the order: a -> m and m -> z are both candidates,
+    # but one break suffices. a -> m (into m, declared after z) stays; m -> z would close the loop with
+    # z -> a -> m, so the mark falls on the edge into the earliest declared node, z
+    expect(snnir.verify(g), "algebraic-loop", nodes=["z", "m", "a"], edges=[("m", "z")], severity="warning")
 
 
-def test_a_self_loop_on_a_stateless_node_is_an_algebraic_loop():
+def test_a_self_loop_on_a_stateless_node_is_a_warning():
     g = graph([I(id="x", shape=(3,)), S(id="a", scale=0.5), O(id="y")], [E("x", "a"), E("a", "a"), E("a", "y")])
-    expect(errors_of(g), "algebraic-loop", nodes=["a"])
+    expect(snnir.verify(g), "algebraic-loop", nodes=["a"], edges=[("a", "a")], severity="warning")
 
 
-def test_two_separate_algebraic_loops_are_two_diagnostics():
+def test_two_separate_algebraic_loops_are_two_warnings():
     g = graph([I(id="x", shape=(3,)), S(id="a", scale=0.5), S(id="b", scale=0.5), S(id="c", scale=0.5),
                S(id="d", scale=0.5), O(id="y")],
               [E("x", "a"), E("a", "b"), E("b", "a"), E("b", "c"), E("c", "d"), E("d", "c"), E("d", "y")])
-    loops = [d for d in errors_of(g) if d.code == "algebraic-loop"]
-    assert [d.nodes for d in loops] == [("a", "b"), ("c", "d")]
+    loops = [d for d in snnir.verify(g) if d.code == "algebraic-loop"]
+    assert [(d.nodes, d.edges) for d in loops] == [(("a", "b"), (("b", "a"),)), (("c", "d"), (("d", "c"),))]
+
+
+def test_delayed_mode_verifies_a_top_level_stateless_cycle_without_warnings():
+    """Delayed mode delays every top-level edge between layers, so the cycle needs no mark: judged in
+    that mode's timing there is nothing to report; straight mode still warns."""
+    g = graph([I(id="x", shape=(3,)), L(id="a", weight=w(3, 3)), S(id="n", scale=0.5), L(id="b", weight=w(3, 3)),
+               O(id="y")],
+              [E("x", "a"), E("a", "n"), E("n", "b"), E("b", "a"), E("b", "y")])
+    assert snnir.verify(g, mode="delayed") == () == snnir.check(g, mode="delayed")
+    assert codes(snnir.verify(g)) == codes(snnir.verify(g, mode="straight")) == ["algebraic-loop"]
+    assert snnir.analyze(g, mode="delayed").feedback_edges == ()
+
+
+def test_delayed_mode_still_reports_a_stateless_cycle_inside_a_same_step_composite():
+    inner = graph([I(id="in", shape=(3,)), S(id="p", scale=0.5), S(id="q", scale=0.5), O(id="out")],
+                  [E("in", "p"), E("p", "q"), E("q", "p"), E("q", "out")])
+    g = graph([I(id="x", shape=(3,)), snnir.subgraph("blk", inner, same_step=True), O(id="y")],
+              [E("x", "blk"), E("blk", "y")])
+    for mode in ("straight", "delayed"):
+        expect(snnir.verify(g, mode=mode), "algebraic-loop", nodes=["blk/p", "blk/q"], edges=[("blk/q", "blk/p")],
+               severity="warning")
+    # inside a composite that is not same-step, delayed mode delays the inner edges between layers too
+    seq = g.replace_node(snnir.subgraph("blk", inner))
+    assert codes(snnir.verify(seq)) == ["algebraic-loop"] and snnir.verify(seq, mode="delayed") == ()
+
+
+def test_verify_refuses_an_unknown_mode():
+    with pytest.raises(snnir.SnnirError, match="unknown mode 'sideways'") as info:
+        snnir.verify(valid_graph(), mode="sideways")
+    assert isinstance(info.value, ValueError)
+
+
+def test_loop_diagnostics_follow_declaration_order_not_ids():
+    """The same loops under ids that sort the other way: the same diagnostics, node for node."""
+    def loops(names):
+        a, b, c, d = names
+        g = graph([I(id="x", shape=(3,)), S(id=a, scale=0.5), S(id=b, scale=0.5), S(id=c, scale=0.5),
+                   S(id=d, scale=0.5), O(id="y")],
+                  [E("x", a), E(a, b), E(b, a), E(b, c), E(c, d), E(d, c), E(d, "y")])
+        rename = dict(zip(names, "abcd"))
+        return [(tuple(rename[n] for n in x.nodes), tuple((rename[u], rename[v]) for u, v in x.edges))
+                for x in snnir.verify(g)]
+
+    assert loops(["a", "b", "c", "d"]) == loops(["z", "y2", "x2", "w"]) == loops(["m", "n", "b", "a"])
 
 
 @pytest.mark.parametrize("break_with", [{"delay": 1}, {"feedback": True}])
@@ -439,11 +489,11 @@ def test_seed_layernorm_feedback_into_linear_is_a_shape_mismatch(feedback_edge):
     assert "x gives (10,)" in d.message and "ln gives (20,)" in d.message
 
 
-def test_seed_layernorm_feedback_without_a_delay_is_also_an_algebraic_loop():
+def test_seed_layernorm_feedback_without_a_delay_is_also_an_algebraic_loop_warning():
     diags = errors_of(layernorm_feedback_graph())
     d = only(diags, "shape-mismatch")
     assert d.nodes == ("fc",) and ("ln", "fc") in d.edges
-    expect(diags, "algebraic-loop", nodes=["fc", "ln"])
+    expect(diags, "algebraic-loop", nodes=["fc", "ln"], edges=[("ln", "fc")], severity="warning")
 
 
 def test_seed_layernorm_feedback_fixed_with_a_matching_linear():
@@ -464,7 +514,7 @@ def many_problems_graph() -> snnir.Graph:
             L(id="fc1", weight=w(20, 10)),
             lif("lif1", 16),                  # shape-mismatch: receives 20
             S(id="a", scale=0.5),
-            S(id="b", scale=0.5),             # a <-> b: algebraic loop
+            S(id="b", scale=0.5),             # a <-> b: algebraic loop (warning)
             lif("bad", 10, decay=1.5),        # bad-parameter
             S(id="spare", scale=1.0),         # unused-output (warning)
             O(id="y"),
@@ -487,7 +537,8 @@ def test_every_problem_is_reported_in_one_error():
     assert by_code["bad-parameter"].nodes == ("bad",)
     assert by_code["unknown-node"].edges == (("x", "ghost"),)
     assert by_code["unused-output"].severity == "warning"
-    assert str(err).startswith("graph failed verification with 4 error(s) and 1 warning(s):")
+    assert by_code["algebraic-loop"].severity == "warning"  # broken by a mark, reported beside the errors
+    assert str(err).startswith("graph failed verification with 3 error(s) and 2 warning(s):")
     for d in err.diagnostics:  # every diagnostic is in the one message
         assert f"{d.severity} {d.code}: {d.message}" in str(err)
 
@@ -516,7 +567,7 @@ def test_context_marks_every_named_node_and_elides_gaps():
     g = graph([I(id="x", shape=(3,)), S(id="a", scale=0.5), S(id="p", scale=1.0), S(id="q", scale=1.0),
                S(id="r", scale=1.0), S(id="b", scale=0.5), O(id="y")],
               [E("x", "a"), E("a", "p"), E("p", "q"), E("q", "r"), E("r", "b"), E("b", "a"), E("b", "y")])
-    d = only(errors_of(g), "algebraic-loop")
+    d = only(snnir.verify(g), "algebraic-loop")
     assert d.nodes == ("a", "p", "q", "r", "b")
     assert d.context.count("<-- here") == 5
 
@@ -524,7 +575,7 @@ def test_context_marks_every_named_node_and_elides_gaps():
                S(id="r", scale=1.0), S(id="b", scale=0.5), O(id="y")],
               [E("x", "a"), E("a", "b"), E("b", "a"), E("a", "p"), E("p", "q"), E("q", "r"), E("r", "y"),
                E("b", "y")])
-    d = only(errors_of(g), "algebraic-loop")
+    d = only(snnir.verify(g), "algebraic-loop")
     assert d.nodes == ("a", "b")
     lines = d.context.splitlines()
     assert lines[1].startswith("    a: Scale") and lines[1].endswith("<-- here")
@@ -651,11 +702,10 @@ def test_a_zero_step_delay_node_does_not_break_an_algebraic_loop():
         nodes=[snnir.Input(id="x", shape=(1,)), snnir.Scale(id="a", scale=0.5), snnir.Delay(id="d", steps=0),
                snnir.Output(id="y")],
         edges=[("x", "a"), ("a", "d"), ("d", "a"), ("a", "y")])
-    with pytest.raises(snnir.VerifyError) as info:
-        snnir.verify(g)
-    assert [(d.code, d.nodes) for d in info.value.diagnostics] == [("algebraic-loop", ("a", "d"))]
-    # one step of delay makes it a recurrence
-    snnir.verify(g.replace_node(snnir.Delay(id="d", steps=1)))
+    # still a zero-delay cycle of stateless nodes: the rule marks d -> a, with the warning
+    assert [(d.code, d.nodes, d.edges) for d in snnir.verify(g)] == [("algebraic-loop", ("a", "d"), (("d", "a"),))]
+    # one step of delay makes it a recurrence: nothing to mark, nothing to report
+    assert snnir.verify(g.replace_node(snnir.Delay(id="d", steps=1))) == ()
 
 
 # ---------------------------------------------------------------------------------------------- slips and hints

@@ -37,7 +37,7 @@ def main() -> dict:
     # Parallel of two compound layers: each branch gets its own input, the outputs are summed
     compound1 = snn.CompoundLayer([eqx.nn.Linear(10, 20, key=keys[1]), snn.LIF([0.9, 0.8])])
     compound2 = snn.CompoundLayer([eqx.nn.Linear(10, 20, key=keys[2]), snn.LIF([0.9, 0.8])])
-    parallel = snn.StatefulModel(snn.GraphStructure(1, [[0, 1]], None, [[]]),
+    parallel = snn.StatefulModel(snn.GraphStructure(1, [[0, 1]], [[]]),
                                  [snn.Parallel(compound1, compound2)])
     states = parallel.init_state([(10,), (10,)], keys[6])
     _, outs = parallel(states, [xs, 1.0 - xs], keys[6])
@@ -49,13 +49,14 @@ def main() -> dict:
     compound = snn.CompoundLayer([snn.Parallel([eqx.nn.Linear(20, 20, key=keys[4]),
                                                 eqx.nn.Linear(10, 20, key=keys[3])]),
                                   eqx.nn.LayerNorm(20), snn.LIF([0.9, 0.8])])
-    recurrent = snn.SequentialLocalFeedback(compound, snn.SimpleLIF([0.95]), feedback_layers=None)
+    recurrent = snn.SequentialLocalFeedback(compound, snn.SimpleLIF([0.95]), feedback_layers=None,
+                                            apply_feedback=True)
     states = recurrent.init_state((10,), keys[6])
     _, outs = recurrent(states, xs, keys[6])
     results["local_feedback"] = outs[0]
 
     # the docs' feedback_layers={1: 0}: LayerNorm(20) cannot feed Linear(10, 20)
-    broken = snn.SequentialLocalFeedback(layers, feedback_layers={1: 0})
+    broken = snn.SequentialLocalFeedback(layers, feedback_layers={1: 0}, apply_feedback=True)
     try:
         broken.init_state((10,), keys[6])
     except snnir.VerifyError as err:

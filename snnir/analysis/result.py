@@ -15,7 +15,7 @@ class Analysis:
     """``sccs``: non-trivial strongly connected components (node ids in declaration order);
     ``cycles``: simple cycles; ``feedback_edges``: edges marked feedback, as (src, dst);
     ``order``: the per-step update schedule (empty if a zero-delay cycle remains);
-    ``algebraic_loops``: zero-delay cycles of stateless nodes; ``shapes``: inferred shapes."""
+    ``algebraic_loops``: zero-delay cycles of stateless nodes (still unmarked); ``shapes``: inferred shapes."""
 
     sccs: tuple[tuple[str, ...], ...]
     cycles: tuple[tuple[str, ...], ...]

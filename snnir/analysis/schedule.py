@@ -10,7 +10,7 @@ from .views import declaration_index, dependency_graph
 
 
 class ScheduleError(SnnirError, ValueError):
-    """The same-step dependencies still contain a cycle (verify reports it as an algebraic loop)."""
+    """The same-step dependencies still contain a cycle (run the mark-feedback pass first)."""
 
 
 def schedule(graph: Graph) -> tuple[str, ...]:

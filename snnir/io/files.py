@@ -97,6 +97,11 @@ def _check_serialisable(graph: Graph, path: pathlib.Path) -> None:
         if node_kinds().get(n.kind) is not type(n):
             raise ModelFileError(path, f"node {n.id!r} is of kind {n.kind!r}, which is not a registered kind",
                                  "register the kind with snnir.register_kind so files can name it")
+        surrogate = getattr(n, "surrogate", None)
+        if surrogate is not None and not getattr(surrogate, "storable", True):  # an in-memory spike function
+            raise ModelFileError(path, f"node {n.id!r} spikes with the Python function {surrogate}, which a "
+                                 "model file cannot hold", "name it with snnir.ir.surrogate.register_spike_function"
+                                 "(fn, 'mylib.spike') before saving (and before loading)")
         for field in _object_fields(n):  # a user layer: its class registered, every field storable
             try:
                 encode_layer(getattr(n, field), store=lambda a: None, where=field)

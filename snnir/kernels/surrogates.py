@@ -61,7 +61,10 @@ SURROGATE_GRADIENTS: dict[str, Callable] = {
 
 @functools.lru_cache(maxsize=None)
 def spike_function(name: str, params: tuple[tuple[str, float], ...] = (), fire_at_threshold: bool = False):
-    """The spike function for surrogate ``name`` with ``params`` as ((name, value), ...) pairs."""
+    """The spike function for surrogate ``name`` with ``params`` as ((name, value), ...) pairs; for
+    "function", params is (("fn", fn),) and the user's spike function is called as it is."""
+    if name == "function":
+        return _user_spike(dict(params)["fn"])
     gradient = functools.partial(SURROGATE_GRADIENTS[name], **dict(params))
 
     @jax.custom_jvp
@@ -73,5 +76,12 @@ def spike_function(name: str, params: tuple[tuple[str, float], ...] = (), fire_a
     def _spike_jvp(primals, tangents):
         (x,), (dx,) = primals, tangents
         return spike(x), gradient(x).astype(x.dtype) * dx
+
+    return spike
+
+
+def _user_spike(fn: Callable) -> Callable:
+    def spike(x):  # the user's function decides forward and gradient; the program's dtype is kept
+        return jnp.asarray(fn(x)).astype(x.dtype)
 
     return spike

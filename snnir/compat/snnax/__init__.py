@@ -9,15 +9,17 @@
     states, outs = model(states, xs, key)                    # xs [T, 16] for one sample; vmap for batches
     model.graph                                               # the snnir IR
 
-``forward_fn=snn.debug_forward_fn`` reproduces SNNAX's own numbers (every edge one step late); the
-default is straight-through (same-step), as SNNAX's docs describe. See docs/compat.md.
+The package mirrors SNNAX's tree (``snn``, ``snn.architecture``, ``snn.composed``, ``snn.layers.*``,
+``functional.surrogate``, ``utils.filter``, ``utils.tree``), so porting is an import change. The default
+forward function runs SNNAX's real timing (every edge between layers one step late);
+``forward_fn=snn.straight_forward_fn`` opts into the same-step reading of SNNAX's docs. See docs/compat.md.
 """
 
-from . import functional, snn
+from . import functional, snn, utils
 from .functional import piecewise_surrogate, sigmoid_surrogate, superspike_surrogate
 from .pieces import SnnaxCompatError
 from .snn import *  # noqa: F401,F403  (the snn names at the top level too)
 from .snn import __all__ as _snn_all
 
-__all__ = ["snn", "functional", "superspike_surrogate", "piecewise_surrogate", "sigmoid_surrogate",
+__all__ = ["snn", "functional", "utils", "superspike_surrogate", "piecewise_surrogate", "sigmoid_surrogate",
            "SnnaxCompatError", *_snn_all]

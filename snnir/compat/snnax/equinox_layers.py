@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 
-from .layers import _eqx_padding
+from .neurons import _eqx_padding
 from .pieces import Piece, SnnaxCompatError, concrete, kind, single
 
 
@@ -20,7 +22,11 @@ def equinox_piece(layer: Any, name: str, in_shape: tuple[int, ...]) -> Piece | N
     if isinstance(layer, eqx.nn.LayerNorm):
         return _layer_norm(layer, name)
     if isinstance(layer, eqx.nn.Dropout):
-        return single(kind("Dropout")(id=name, p=float(layer.p)))
+        # SNNAX draws one mask per call (the call's key, split per layer, is reused every step), so the
+        # layer is a Scale by mask / (1 − p) that the model binds per call (see dropout_scales); in
+        # inference mode (or p = 0) it is the identity
+        scale = 1.0 if dropout_off(layer) else np.ones(in_shape, np.float32)
+        return single(kind("Scale")(id=name, scale=scale, trainable=()))
     if isinstance(layer, (eqx.nn.MaxPool1d, eqx.nn.MaxPool2d, eqx.nn.AvgPool1d, eqx.nn.AvgPool2d)):
         return _pool(layer, name)
     if isinstance(layer, eqx.nn.Identity):
@@ -62,3 +68,15 @@ def _pool(layer: Any, name: str) -> Piece:
     node = kind(f"{op}{ndim}d")(id=name, kernel_size=tuple(layer.kernel_size), stride=tuple(layer.stride),
                                 padding=_eqx_padding(layer.padding, ndim), **extra)
     return single(node)
+
+
+def dropout_off(layer: eqx.nn.Dropout) -> bool:
+    return bool(layer.inference) or float(layer.p) == 0.0
+
+
+def dropout_scale(layer: eqx.nn.Dropout, shape: tuple[int, ...], key: jax.Array) -> jax.Array:
+    """The per-element factor of ``eqx.nn.Dropout(x, key=key)``: mask / (1 − p), the mask drawn as
+    Equinox draws it."""
+    q = 1.0 - jax.lax.stop_gradient(jnp.asarray(layer.p, jnp.float32))
+    mask = jax.random.bernoulli(key, q, shape)
+    return jnp.where(mask, 1.0 / q, 0.0)

@@ -1,5 +1,6 @@
-"""Recurrence the way SNNAX can run it: a Parallel of a feed-forward and a recurrent Linear, read by a LIF
-whose spikes come back to the Parallel (its inputs in connectivity order)."""
+"""A recurrent Parallel network (a LIF's spikes back into the Parallel that feeds it): SNNAX's init_state fails."""
+# Recurrence the way SNNAX can run it: a Parallel of a feed-forward and a recurrent Linear, read by a LIF whose
+# spikes come back to the Parallel (its inputs in connectivity order).
 import equinox as eqx
 import jax
 import jax.numpy as jnp

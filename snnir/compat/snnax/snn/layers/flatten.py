@@ -1,0 +1,5 @@
+"""``snnax.snn.layers.flatten``: one sample to one axis."""
+
+from ...neurons import Flatten
+
+__all__ = ["Flatten"]

@@ -1,0 +1,5 @@
+"""``snnax.snn.layers.residual``: the residual block."""
+
+from ..composed import ResNetBlock
+
+__all__ = ["ResNetBlock"]

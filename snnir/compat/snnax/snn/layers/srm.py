@@ -1,0 +1,5 @@
+"""``snnax.snn.layers.srm``: the spike response model."""
+
+from ..composed import SRM
+
+__all__ = ["SRM"]

@@ -1,0 +1,248 @@
+"""Export: a snnir graph -> a ``nir.NIRGraph`` (``to_nir``) or a NIR file (``write_nir``).
+
+Neurons get τ = dt/(1 − β), R and v_leak such that NIR's forward Euler gives back snnir's update
+exactly: v' = (1 − dt/τ)·v + (dt/τ)·(v_leak + R·x) = β·v + g·x − λ. Edges:
+
+- a zero-delay edge, marked feedback or not, is a plain NIR edge: a recurrent loop is NIR's plain
+  cycle, which snnTorch, Norse and snnir's own import each break once (the mark is not written);
+- an edge with ``delay=k`` (k >= 1, the user's) is a NIR ``Delay`` node ``delay.<src>.<dst>`` of
+  (k + 1 if marked)·dt seconds, the edge's whole delay, so every NIR consumer sees it.
+
+Frozen nodes an import put in front of a neuron (``name.gain``, ``name.syn``, ``name.leak``) fold back
+into one NIR node (table.py). snnir's ids, declaration order and training options travel in metadata.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pathlib
+from typing import Any
+
+import numpy as np
+
+from ...analysis import infer_shapes
+from ...ir import Edge, Graph, Node
+from ...verification import verify as verify_graph
+from ..files import _atomic_write
+from .errors import NIRConversionError, check_dt
+from .notes import META, metadata, nir_params
+from .params import Context, RTOL
+from .table import Fold, read_node, refuse, write_node
+
+
+def to_nir(graph: Graph, dt: float | None = None):
+    """A ``nir.NIRGraph`` for ``graph`` with time step ``dt`` (seconds).
+
+    Recurrent loops become NIR's plain cycles (feedback marks are not written: every NIR reader breaks
+    a loop itself); only declared edge delays become NIR Delay nodes. Dropout (the identity at
+    inference) is dropped. Options NIR cannot express raise :class:`NIRConversionError` naming the node
+    and the option. ``from_nir(to_nir(g, dt), dt)`` gives ``g`` back, with the feedback marks the import
+    chooses (docs/nir.md).
+    """
+    import nir
+
+    dt = check_dt(dt, "to_nir")
+    if not isinstance(graph, Graph):
+        raise NIRConversionError("to_nir", f"expects a snnir.Graph, got {type(graph).__name__}",
+                                 "build a snnir.Graph, or load one with snnir.load")
+    verify_graph(graph)
+    graph = _drop_dropout(graph)
+    shapes = infer_shapes(graph)
+    out_dtype = np.float64 if graph.dtype == "float64" else np.float32
+    folds, folded = _folds(graph)
+    names = _nir_names(graph, folded)
+    head = {m: nid for nid, (members, _) in folds.items() for m in members}  # member -> the neuron it folds into
+    nodes: dict[str, Any] = {}
+    for n in graph.nodes:
+        if n.id in folded:
+            continue
+        in_shape = shapes.input(n.id) or shapes.output(n.id)
+        _check_round_trip(n, write_node(n, in_shape, dt, out_dtype), in_shape, dt)
+        nir_node = write_node(n, in_shape, dt, out_dtype, folds.get(n.id, (None, None))[1])
+        nir_node.metadata = metadata(n)
+        nodes[names[n.id]] = nir_node
+    edges: list[tuple[str, str]] = []
+    for e in graph.edges:
+        where = f"edge {e.src!r} -> {e.dst!r}"
+        if e.src in folded and head.get(e.src) is not None and e.dst in (head[e.src], *folds[head[e.src]][0]):
+            continue  # inside a folded chain
+        if e.src_port != "out" or e.dst_port != "in":
+            raise NIRConversionError(where, f"reads port {e.src_port!r} into port {e.dst_port!r}; NIR edges carry "
+                                     "a node's only output into its only input", "read the 'out' port only")
+        src, dst = names[head.get(e.src, e.src)], names[head.get(e.dst, e.dst)]
+        if not e.delay:
+            if (src, dst) in edges:
+                raise NIRConversionError(where, "appears twice; NIR edges are unique",
+                                         "merge the two edges (e.g. double the weights) or delay one")
+            edges.append((src, dst))
+            continue
+        shape = shapes.output(e.src) or ()
+        name = _fresh(f"delay.{src}.{dst}", nodes)
+        steps = e.delay + (1 if e.feedback else 0)
+        nodes[name] = nir.Delay(delay=np.full(shape, steps * dt, out_dtype),
+                                metadata={META: json.dumps({"edge": {"delay": e.delay, "feedback": bool(e.feedback)}})})
+        edges += [(src, name), (name, dst)]
+    rec = {"format": "snnir", "order": [n.id for n in graph.nodes], "dt": dt}
+    if graph.metadata:
+        rec["graph_metadata"] = graph.metadata
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={META: json.dumps(rec)}, type_check=False)
+
+
+def write_nir(graph: Graph, path: str | os.PathLike, dt: float | None = None) -> pathlib.Path:
+    """Export ``graph`` with ``to_nir`` and write it as a NIR (HDF5) file, atomically."""
+    import nir
+
+    path = pathlib.Path(path)
+    converted = to_nir(graph, dt)
+    buffer = io.BytesIO()
+    nir.write(buffer, converted)
+    _atomic_write(path, buffer.getvalue())
+    return path
+
+
+# ---------------------------------------------------------------------- folding import's frozen helpers
+def _folds(graph: Graph) -> tuple[dict[str, tuple[tuple[str, ...], Fold]], set[str]]:
+    """Neuron id -> (the chain's other members, the Fold) for every intact chain
+    ``name.gain`` -> [``name.syn``] -> [``name.leak``] -> ``name`` that an import builds. Folding is exact
+    (each helper is linear and frozen), so it only decides how many NIR nodes the same numbers take."""
+    by_id = {n.id: n for n in graph.nodes}
+    ins: dict[str, list[Edge]] = {}
+    outs: dict[str, list[Edge]] = {}
+    for e in graph.edges:
+        ins.setdefault(e.dst, []).append(e)
+        outs.setdefault(e.src, []).append(e)
+
+    def feeder(nid: str, suffix: str, kind: str):
+        """The helper ``nid.suffix`` when it is the only thing feeding ``nid`` and feeds nothing else."""
+        cand = by_id.get(f"{head}.{suffix}")
+        edges_in = ins.get(nid, [])
+        if cand is None or cand.kind != kind or len(edges_in) != 1:
+            return None
+        e = edges_in[0]
+        if e.src != cand.id or e.delay or e.src_port != "out" or e.dst_port != "in" or len(outs.get(cand.id, [])) != 1:
+            return None
+        return cand
+
+    found: dict[str, tuple[tuple[str, ...], Fold]] = {}
+    for node in graph.nodes:
+        if node.kind not in ("LIF", "IF", "LI", "CubaLIF"):
+            continue
+        head, cur, members = node.id, node.id, []
+        drive = syn = gain = None
+        if node.kind == "LI":
+            leak = feeder(cur, "leak", "Linear")
+            if leak is not None and leak.trainable == () and leak.bias is not None and _is_identity(leak.weight):
+                drive, cur = np.asarray(leak.bias, np.float64), leak.id
+                members.append(leak.id)
+            s = feeder(cur, "syn", "LI")
+            if s is not None and s.input_scale == node.input_scale and np.all(np.asarray(s.decay) < 1) \
+                    and np.all(np.asarray(node.decay) < 1):
+                syn, cur = s, s.id
+                members.append(s.id)
+            elif drive is not None and np.all(np.asarray(node.decay) == 1):
+                drive, cur, members = None, node.id, []  # an integrator with a drive: NIR's I has none
+        g = feeder(cur, "gain", "Scale")
+        if g is not None and g.trainable == ():
+            gain = np.asarray(g.scale, np.float64)
+            members.append(g.id)
+        if members:
+            found[node.id] = (tuple(members), Fold(gain=gain, drive=drive, syn=syn))
+    folded = {m for members, _ in found.values() for m in members}
+    return found, folded
+
+
+def _is_identity(w) -> bool:
+    w = np.asarray(w)
+    return w.ndim == 2 and w.shape[0] == w.shape[1] and np.array_equal(w, np.eye(w.shape[0]))
+
+
+def _drop_dropout(graph: Graph) -> Graph:
+    """Dropout is the identity at inference: contract it, adding up the delays of the two edges."""
+    for node in graph.nodes:
+        if node.kind != "Dropout":
+            continue
+        ins, outs = graph.in_edges(node.id), graph.out_edges(node.id)
+        joined = []
+        for a in ins:
+            for b in outs:
+                steps = a.effective_delay + b.effective_delay
+                joined.append(Edge(a.src, b.dst, src_port=a.src_port, dst_port=b.dst_port,
+                                   delay=steps - (1 if a.feedback or b.feedback else 0),
+                                   feedback=a.feedback or b.feedback))
+        rest = tuple(e for e in graph.edges if node.id not in (e.src, e.dst))
+        graph = graph.replace(nodes=tuple(n for n in graph.nodes if n.id != node.id), edges=rest + tuple(joined))
+        return _drop_dropout(graph)
+    return graph
+
+
+def _nir_names(graph: Graph, skip: set[str]) -> dict[str, str]:
+    """NIR names: the id, with '/' (a group separator in HDF5) written as '.'; the id itself is kept in
+    the node's metadata."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for n in graph.nodes:
+        if n.id in skip:
+            continue
+        name = _fresh(n.id.replace("/", "."), taken)
+        taken.add(name)
+        names[n.id] = name
+    return names
+
+
+def _fresh(name: str, taken) -> str:
+    out, i = name, 1
+    while out in taken:
+        out, i = f"{name}_{i}", i + 1
+    return out
+
+
+# ---------------------------------------------------------------------- what NIR cannot hold
+def _check_round_trip(node: Node, nir_node: Any, in_shape, dt: float) -> None:
+    """Refuse options the exporter does not express: import the NIR node back and compare."""
+    from .notes import restore
+
+    leaf = {"type": type(nir_node).__name__, "params": nir_params(nir_node), "metadata": metadata(node)}
+    dtype = node.params()[next(iter(node.float_params()))].dtype.name \
+        if any(p in node.params() for p in node.float_params()) else "float32"
+    try:
+        made = read_node(Context(dt, "euler", dtype), node.id, leaf)
+        back = [restore(made[-1], leaf, dt, in_shape)] if len(made) == 1 else made
+    except NIRConversionError:
+        back = []
+    differ = _differences(node, back[0]) if len(back) == 1 else ["the node's form"]
+    if differ:
+        refuse(node, "option(s) " + ", ".join(f"{f}={_show(getattr(node, f, None))}" for f in differ) +
+               " have no NIR equivalent", "NIR's neurons spike when v > threshold in the step of their input and "
+               "reset to v_reset; help(snnir.to_nir) says what is exported")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array{list(value.shape)}"
+    return repr(value)
+
+
+def _differences(a: Node, b: Node) -> list[str]:
+    if type(a) is not type(b):
+        return ["kind"]
+    out = []
+    for name in type(a).model_fields:
+        x, y = getattr(a, name), getattr(b, name)
+        if name in a.array_fields():
+            if (x is None) != (y is None):
+                if not (name == "leak" and not np.any(x if x is not None else y)):  # no leak == zero leak
+                    out.append(name)
+            elif x is not None:
+                if name == "weight" and a.kind == "Linear" and a.mask is not None:
+                    x = np.asarray(x, np.float64) * a.mask
+                xs, ys = np.asarray(x, np.float64), np.asarray(y, np.float64)
+                if xs.shape != ys.shape or not np.allclose(xs, ys, rtol=RTOL, atol=1e-6):
+                    out.append(name)
+        elif x != y:
+            out.append(name)
+    return out
+
+
+__all__ = ["to_nir", "write_nir"]
