@@ -453,7 +453,8 @@ class _SpikingSim(_FiringSim):
         spike_from="post", reset_at="next":  p = H(v - theta);  u = beta v + g x - lam - R(beta v + g x - lam, p);
                                              s = H(u - theta);  v <- u
         spike_from="pre":                    s = H(v - theta);  u = beta v + g x - lam;  v <- u - R(u, s)
-        reset_before_leak:                   w = v - R(v, p) with p the spike of the stored v (s for "pre");
+        reset_before_leak:                   w = v - R(v, p), p = s for "pre", else the spike emitted at the
+                                             step before (kept in state "s", 0 at first);
                                              u = beta w + g x - lam;  s = H(u - theta) for "post";  v <- u
 
     Ports: "out" = s, "v" = the stored membrane after the step. ``drive(x)`` gives g x (for CubaLIF: g
@@ -462,6 +463,11 @@ class _SpikingSim(_FiringSim):
 
     def init(self, batch, shape_in):
         self.state["v"] = np.zeros((batch, *self.node.shape), self.dtype)
+        if self.carries_spike():
+            self.state["s"] = np.zeros((batch, *self.node.shape), self.dtype)
+
+    def carries_spike(self) -> bool:
+        return self.node.reset_before_leak and self.node.spike_from == "post"
 
     def beta(self) -> np.ndarray:
         return self.decay("decay")
@@ -480,7 +486,7 @@ class _SpikingSim(_FiringSim):
             s = self.heaviside(v - theta)
         w = v
         if node.reset_before_leak:
-            p = s if node.spike_from == "pre" else self.heaviside(v - theta)
+            p = s if node.spike_from == "pre" else self.state["s"]
             w = v - self.reset_term(v, p)
         u = self.beta() * w + drive
         if node.leak is not None:
@@ -508,6 +514,8 @@ class _SpikingSim(_FiringSim):
         v = self.state["v"]
         v_new, s = self.membrane(v, self.drive(inputs.get("in", np.zeros_like(v))))
         self.state["v"] = v_new
+        if self.carries_spike():
+            self.state["s"] = s
         ports = {"v": v_new}
         if not self.state_only():
             ports["out"] = s

@@ -24,18 +24,7 @@ PROGRAMS = sorted((CORPUS / "programs").glob("p*.py"))
 
 # Programs that do not match yet, with the reason. A listed program that starts to pass fails the run
 # (strict xfail), so this list only ever shrinks as the front end catches up.
-_ALONE = "layers have no SNNAX-style init_state/__call__ of their own yet"
-_TIMING = "the default forward function is same-step, SNNAX's code delays every edge by one step"
-_TREE = "SNNAX's module tree (snnax.functional.surrogate, snnax.snn.composed, snnax.snn.layers.*) is not mirrored yet"
-_STATES = "states are a dict by node id, not SNNAX's list per layer"
-KNOWN_DIFFERENCES: dict[str, str] = {
-    "p037_lif_reset_val_threshold_arrays_grad": "snnir's LIF recomputes the previous spike from the membrane: with "
-    "stop_reset_grad=False its surrogate gradient reaches the threshold at t = 0, where SNNAX's initial spike is a constant",
-    "p098_grads_wrt_inputs_states_forward_mode": "snnir's LIF recomputes the previous spike from the membrane: a "
-    "hand-set initial membrane at threshold with spike state 0 is reset at step 1 (SNNAX: not), so gradients differ",
-    "p100_lif_init_fn_above_threshold": "snnir's LIF recomputes the previous spike from the membrane: an init_fn "
-    "membrane above threshold is reset at step 1, SNNAX's initial spike state 0 does not reset it (first spikes missed)",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 def _case(path: pathlib.Path):

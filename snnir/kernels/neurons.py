@@ -75,7 +75,7 @@ class LIFKernel(Spiker):
     One step, with the options' meanings from the IR docs (clamped decays, λ = leak or 0):
         [cuba]  i' = α·i + g_α·x;  drive = i (current_lag) or i';  i ← i'     [else drive = x]
         pre:                 s = H(v − θ)
-        reset_before_leak:   v ← v − R(v, s if pre else H(v − θ))
+        reset_before_leak:   v ← v − R(v, s if pre else s_prev)   (s_prev: the spike carried in state "s")
         u = β·v + g·drive − λ
         next (not before):   u ← u − R(u, H(v_stored − θ))
         post:                s = H(u − θ)
@@ -100,21 +100,32 @@ class LIFKernel(Spiker):
     fire_at_threshold: bool = eqx.field(static=True, default=False)
     surrogate: tuple = eqx.field(static=True, default=SUPERSPIKE)
 
+    @property
+    def carries_spike(self) -> bool:
+        """Whether the state keeps the last spike ("s"): a reset before the leak with the previous step's
+        spike (SNNAX's LIF) uses the spike as emitted, which starts at 0 whatever the initial membrane,
+        and is a constant before the first step (no surrogate gradient reaches the threshold there)."""
+        return self.reset_before_leak and self.spike_from == "post"
+
     def init_state(self, batch_shape, dtype):
         zeros = jnp.zeros(tuple(batch_shape) + self.shape, dtype)
-        return {"v": zeros} if self.syn_decay is None else {"v": zeros, "i": zeros}
+        state = {"v": zeros} if self.syn_decay is None else {"v": zeros, "i": zeros}
+        if self.carries_spike:
+            state["s"] = zeros
+        return state
 
     def _reset(self, m: jax.Array, s: jax.Array) -> Any:
         return reset_term(self.reset, m, s, self.threshold, self.reset_value, self.detach_reset)
 
-    def _membrane(self, v: jax.Array, drive: jax.Array) -> tuple[jax.Array, jax.Array]:
-        """The membrane after the step and the step's spike, for the membrane input ``drive``."""
+    def _membrane(self, v: jax.Array, drive: jax.Array, previous: jax.Array | None = None):
+        """The membrane after the step and the step's spike, for the membrane input ``drive``;
+        ``previous`` is the carried spike of the step before (``carries_spike``)."""
         beta = clamp(self.decay, self.decay_clamp)
         stored = v
         if self.spike_from == "pre":
             s = self.spike(v - self.threshold)
         if self.reset_before_leak:
-            p = s if self.spike_from == "pre" else self.spike(v - self.threshold)
+            p = s if self.spike_from == "pre" else previous
             v = v - self._reset(v, p)
         u = _leak(beta, v) + gain(beta, self.input_scale) * drive
         if self.leak is not None:
@@ -130,7 +141,8 @@ class LIFKernel(Spiker):
     def output(self, state):
         if self.spike_from == "pre":
             return self.spike(state["v"] - self.threshold)
-        return self._membrane(state["v"], state["i"])[1]  # current_lag: the step reads the state only
+        # current_lag: the step reads the state only
+        return self._membrane(state["v"], state["i"], state.get("s"))[1]
 
     def step(self, state, x, key=None):
         new_state = {}
@@ -140,7 +152,9 @@ class LIFKernel(Spiker):
             current = alpha * state["i"] + gain(alpha, self.input_scale) * x
             drive = state["i"] if self.current_lag else current
             new_state["i"] = current
-        new_state["v"], s = self._membrane(state["v"], drive)
+        new_state["v"], s = self._membrane(state["v"], drive, state.get("s"))
+        if self.carries_spike:
+            new_state["s"] = s
         return new_state, s
 
 

@@ -212,7 +212,7 @@ class LIF(_Neuron):
     reset_at "next", reset_before_leak, input_scale "one_minus_decay"."""
 
     decay_constants: jax.Array
-    STATE = ("v", "i", OUT)
+    STATE = ("v", "i", "s")  # S is the kernel's carried spike (and, in delayed mode, the layer's carry)
 
     def __init__(self, decay_constants, spike_fn=None, threshold=1.0, stop_reset_grad=True, reset_val=None,
                  init_fn=None, shape=None, key=None):

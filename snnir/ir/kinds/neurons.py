@@ -18,7 +18,8 @@ One step of the spiking neurons (β = decay; IF has β = 1 and g = 1):
     reset_at="next" (post only):  p = H(v − θ) from the stored membrane; u ← u − R(u, p) before the
                                   spike test; v ← u        (snnTorch's Leaky: the reset lands one step later)
     reset_before_leak=True:       the reset acts on the stored membrane before the leak, with the spike p
-                                  of the stored membrane (p = s_t for "pre", p = H(v − θ) for "post"/"next"):
+                                  (p = s_t for "pre"; for "post"/"next" the spike emitted at the step
+                                  before, kept in state "s", 0 before step 0):
                                   v ← v − R(v, p);  u = β·v + g·x_t − λ;  then the spike test as above and
                                   v ← u (Spyx's CuBaLIF with "pre"/"same", SNNAX's LIF with "post"/"next")
 The output on port "out" is s_t; port "v" gives the stored membrane after the step.
