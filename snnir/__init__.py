@@ -33,7 +33,7 @@ _PUBLIC = (
     "InvalidArgumentsError", "MissingKeyError", "InvalidDtypeError", "ScheduleError", "NIRFileError",
     "PluginImportError", "CompileOptionError", "LoweringError", "GraphvizNotFoundError",
     "LayerRegistrationError", "UnknownLayerError", "LayerEncodingError",
-    "NonFiniteError", "checked", "explain", "UnknownCodeError",
+    "NonFiniteError", "checked", "explain", "UnknownCodeError", "register_spike_function",
 )
 __all__ = list(_PUBLIC) + ["__version__"]
 

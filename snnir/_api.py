@@ -75,6 +75,7 @@ from .ir.kinds.custom import Custom, LayerEncodingError, LayerRegistrationError,
 from .kernels.custom import StatefulLayer, TrainableArray
 from .verification import check, verify
 from .codes import UnknownCodeError, explain
+from .ir.surrogate import register_spike_function
 from .viz import DrawError, GraphvizNotFoundError, draw, plot_activity, plot_raster, plot_rates, plot_traces, to_dot, to_mermaid
 from .viz import graph_svg as _graph_svg
 

@@ -100,7 +100,7 @@ def _check_serialisable(graph: Graph, path: pathlib.Path) -> None:
         surrogate = getattr(n, "surrogate", None)
         if surrogate is not None and not getattr(surrogate, "storable", True):  # an in-memory spike function
             raise ModelFileError(path, f"node {n.id!r} spikes with the Python function {surrogate}, which a "
-                                 "model file cannot hold", "name it with snnir.ir.surrogate.register_spike_function"
+                                 "model file cannot hold", "name it with snnir.register_spike_function"
                                  "(fn, 'mylib.spike') before saving (and before loading)")
         for field in _object_fields(n):  # a user layer: its class registered, every field storable
             try:

@@ -122,7 +122,7 @@ class Surrogate(BaseModel, metaclass=_SurrogateMeta):
             fn = fn if fn is not None else _lookup(surrogate.function)
             if fn is None:
                 raise ValueError(f"the spike function {surrogate.function!r} is not registered"
-                                 "\n  hint: call snnir.ir.surrogate.register_spike_function(fn, name) before "
+                                 "\n  hint: call snnir.register_spike_function(fn, name) before "
                                  "loading, or build the surrogate with Surrogate.from_function(fn)")
             surrogate._fn = fn
         return surrogate

@@ -31,7 +31,7 @@ class SpikeFn(eqx.Module):
 
 def surrogate_of(spike_fn) -> Surrogate:
     """The IR surrogate of a layer's ``spike_fn``: a SpikeFn's own, or the user's function itself (an
-    in-memory surrogate; ``snnir.ir.surrogate.register_spike_function`` makes it storable)."""
+    in-memory surrogate; ``snnir.register_spike_function`` makes it storable)."""
     if isinstance(spike_fn, SpikeFn):
         return spike_fn.surrogate
     return Surrogate.from_function(spike_fn)
