@@ -564,3 +564,21 @@ def test_stateless_cycles_run_in_both_timings(forward_fn):
         a_prev, c_prev = a, c
         want.append(c)
     np.testing.assert_allclose(np.asarray(outs[0]), np.stack(want), rtol=1e-6, atol=1e-6)
+
+
+def test_an_eager_call_reuses_the_compiled_call(monkeypatch):
+    """An eager model call runs one cached computation: after the first call, a call with the same
+    structure (other weights, other data) builds no IR pieces and converts no states in Python."""
+    from snnir.compat.snnax.snn import architecture
+
+    model = snn.Sequential(eqx.nn.Linear(3, 4, key=jax.random.key(0)), snn.LIF([0.5, 0.5]), snn.SimpleLI([0.5]))
+    states = model.init_state((3,), jax.random.key(1))
+    first, _ = model(states, jnp.ones((4, 3)), jax.random.key(2))
+    built = []
+    original = architecture.build_graph
+    monkeypatch.setattr(architecture, "build_graph", lambda *a: built.append(1) or original(*a))
+    other = eqx.tree_at(lambda m: m.layers[0].weight, model, model.layers[0].weight * 2)
+    again, outs = other(states, jnp.ones((4, 3)) * 0.5, jax.random.key(2))
+    assert not built and outs[0].shape == (4, 4)
+    ref_outs = architecture.StatefulModel._run(other, states, jnp.ones((4, 3)) * 0.5, jax.random.key(2), 0, ())[1]
+    np.testing.assert_allclose(np.asarray(outs[0]), np.asarray(ref_outs[0]), rtol=1e-6)

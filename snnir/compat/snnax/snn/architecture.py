@@ -247,8 +247,7 @@ class StatefulModel(eqx.Module):
                 states = jax.lax.stop_gradient(states)
                 data = _slice(data, burnin, None)
             return self.loop_fn(step, states, data)
-        states, outs, _ = self._run(states, data, key, burnin, traced=())
-        return states, outs
+        return _compiled_call(self, states, data, key, burnin)
 
     def trace(self, states: Any, data: Any, key: Any = None) -> tuple[list, dict]:
         """Every layer's output at every step: ``{"layer0": [T, ...], ...}`` (and expanded composites)."""
@@ -314,6 +313,15 @@ class StatefulModel(eqx.Module):
 
     def __len__(self) -> int:
         return len(self.layers)
+
+
+@eqx.filter_jit(inline=True)
+def _compiled_call(model: StatefulModel, states: Any, data: Any, key: Any, burnin: int):
+    """A compiled model's call, as one JAX computation: an eager call runs a cached executable (building
+    the IR's pieces, converting SNNAX's lists and computing rest values happen once per structure, at
+    trace time); inside the caller's jit, grad or vmap it adds its equations to that trace."""
+    states, outs, _ = model._run(states, data, key, burnin, traced=())
+    return states, outs
 
 
 def _check_one_sample(model: StatefulModel, shapes: list) -> None:
