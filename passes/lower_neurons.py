@@ -15,15 +15,19 @@ def _same_names(*names: str) -> dict[str, str]:
     return {n: n for n in names}
 
 
+def _decay_clamp(node):
+    return K.clamp_spec(node.decay_clamp, getattr(node, "decay_clamp_op", "clamp"))
+
+
 def _spike_options(node) -> dict:
     return dict(shape=tuple(node.shape), fire_at_threshold=node.fire_at_threshold,
-                surrogate=node.surrogate.as_static(), decay_clamp=node.decay_clamp)
+                surrogate=node.surrogate.as_static(), decay_clamp=_decay_clamp(node))
 
 
 def _spiking_options(node) -> dict:
     return dict(
         _spike_options(node), reset=node.reset, spike_from=node.spike_from, reset_at=node.reset_at,
-        reset_before_leak=node.reset_before_leak, detach_reset=node.detach_reset,
+        reset_before_leak=node.reset_before_leak, detach_reset=node.detach_reset, double_reset=node.double_reset,
     )
 
 
@@ -55,7 +59,7 @@ def _cuba_lif(node, ctx):
 @register_lowering("LI")
 def _li(node, ctx):
     return K.LIKernel(decay=ctx.array(node.decay), shape=tuple(node.shape), input_scale=node.input_scale,
-                      decay_clamp=node.decay_clamp), _same_names("decay")
+                      decay_clamp=_decay_clamp(node)), _same_names("decay")
 
 
 @register_lowering("AdaptiveLIF")

@@ -35,6 +35,8 @@ _PUBLIC = (
     "LayerRegistrationError", "UnknownLayerError", "LayerEncodingError",
     "NonFiniteError", "checked", "explain", "UnknownCodeError", "register_spike_function",
 )
+# subpackages reachable as attributes of ``snnir`` without importing them first
+_SUBPACKAGES = ("train",)
 __all__ = list(_PUBLIC) + ["__version__"]
 
 
@@ -45,8 +47,12 @@ def __getattr__(name: str):
         value = getattr(_api, name)
         globals()[name] = value  # later look-ups are plain attribute reads
         return value
+    if name in _SUBPACKAGES:  # ``snnir.train.fit`` without a separate ``import snnir.train``
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'snnir' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_PUBLIC))
+    return sorted(set(globals()) | set(_PUBLIC) | set(_SUBPACKAGES))

@@ -491,6 +491,8 @@ class _SpikingSim(_FiringSim):
         u = self.beta() * w + drive
         if node.leak is not None:
             u = u - self.param("leak")
+        if getattr(node, "double_reset", False):  # Spyx <= 0.1.20's CuBaLIF: the reset once more
+            u = u - self.reset_term(u, s)
         if node.reset_at == "next" and not node.reset_before_leak:
             u = u - self.reset_term(u, self.heaviside(v - theta))  # the spike of the last step
         if node.spike_from == "post":

@@ -174,5 +174,6 @@ def test_front_end_pooling_layers_build_their_nodes():
 
     g = snn.Sequential(snn.SpikingMaxPool2d(2, 2), eqx.nn.AvgPool2d(2, 2)).to_graph((1, 8, 8))
     assert [(n.kind, n.stride) for n in g.nodes if "Pool" in n.kind] == [("MaxPool2d", (2, 2)), ("AvgPool2d", (2, 2))]
-    node = spyx.SumPool((2, 2), (2, 2), "VALID", channel_axis=1).node((1, 8, 8))
-    assert node.kind == "SumPool2d" and node.stride == (2, 2)
+    pooled = spyx.Sequential(spyx.SumPool((2, 2), (2, 2), "VALID", channel_axis=1)).graph_for((1, 8, 8))
+    node = pooled.node("SumPool")
+    assert node.kind == "SumPool2d" and node.stride == (2, 2) and node.kernel_size == (2, 2)

@@ -1,27 +1,30 @@
-"""A Spyx-style network (Linear -> LIF -> Linear -> LI, as in Spyx's SHD example) through snnir.compat.spyx:
-one step at a time the Spyx way, and all steps with ``run``."""
+"""A Spyx 1.0 network (Linear -> LIF -> Linear -> LI, as in Spyx's quickstart) through snnir.compat.spyx:
+one step at a time the Spyx way, and all steps with ``run``. The program is Spyx's own with the imports
+changed: ``import spyx`` -> ``import snnir.compat.spyx as spyx``, ``import spyx.nn as snn`` ->
+``import snnir.compat.spyx.nn as snn``."""
 
 from __future__ import annotations
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
+from flax import nnx
 
-from snnir.compat import spyx
+import snnir.compat.spyx as spyx
+import snnir.compat.spyx.nn as snn
 
 
 def main():
-    k = jax.random.split(jax.random.key(0), 4)
-    net = spyx.Sequential(
-        eqx.nn.Linear(16, 32, use_bias=False, key=k[0]),
-        spyx.LIF((32,), activation=spyx.axn.arctan(), key=k[1]),
-        eqx.nn.Linear(32, 5, key=k[2]),
-        spyx.LI((5,)),
+    rngs = nnx.Rngs(0)
+    model = snn.Sequential(
+        nnx.Linear(16, 32, use_bias=False, rngs=rngs),
+        snn.LIF((32,), activation=spyx.axn.arctan(), rngs=rngs),
+        nnx.Linear(32, 5, rngs=rngs),
+        snn.LI((5,), rngs=rngs),
     )
-    xs = (jax.random.uniform(k[3], (50, 8, 16)) < 0.2).astype(jnp.float32)  # [T, B, C]
-    traces, _ = spyx.run(net, xs)
-    state = net.initial_state(8)
-    out, state = net(xs[0], state)
+    xs = (jax.random.uniform(jax.random.key(3), (50, 8, 16)) < 0.2).astype(jnp.float32)  # [T, B, C]
+    traces, _ = snn.run(model, xs)
+    state = model.initial_state(8)
+    out, state = model(xs[0], state)
     return traces, out
 
 

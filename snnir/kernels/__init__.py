@@ -8,7 +8,7 @@ also expose ``output(state)``, the value they emit at a step before seeing its i
 from .base import Kernel
 from .layers import BatchNormKernel, ConcatKernel, ConvKernel, DropoutKernel, LayerNormKernel, PoolKernel
 from .adaptive import ALIFKernel, AdaptiveLIFKernel, SigmaDeltaKernel, SRMKernel
-from .neurons import LIFKernel, LIKernel
+from .neurons import LIFKernel, LIKernel, clamp_spec
 from .readouts import CounterKernel, PopulationCodeKernel
 from .surrogates import SURROGATE_GRADIENTS, spike_function
 from .synapses import DelayKernel, FlattenKernel, LinearKernel, ScaleKernel
@@ -16,5 +16,5 @@ from .synapses import DelayKernel, FlattenKernel, LinearKernel, ScaleKernel
 __all__ = [
     "Kernel", "LIFKernel", "LIKernel", "AdaptiveLIFKernel", "ALIFKernel", "SigmaDeltaKernel", "SRMKernel",
     "CounterKernel", "PopulationCodeKernel", "LinearKernel", "ScaleKernel", "FlattenKernel", "DelayKernel",
-    "spike_function", "SURROGATE_GRADIENTS", "ConvKernel", "PoolKernel", "LayerNormKernel", "ConcatKernel", "DropoutKernel", "BatchNormKernel",
+    "clamp_spec", "spike_function", "SURROGATE_GRADIENTS", "ConvKernel", "PoolKernel", "LayerNormKernel", "ConcatKernel", "DropoutKernel", "BatchNormKernel",
 ]

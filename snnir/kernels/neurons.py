@@ -11,16 +11,26 @@ import jax.numpy as jnp
 from .base import Kernel
 from .surrogates import spike_function
 
-Bounds = tuple[float, float] | None
+Bounds = tuple | None  # (lo, hi) or (lo, hi, "clip"): see clamp()
 
 
 def clamp(value: jax.Array | None, bounds: Bounds) -> jax.Array | None:
-    """``value`` clipped to [lo, hi] in the forward pass; gradient 1 strictly inside, 0 elsewhere
-    (``lax.clamp``, as SNNAX clamps its decays)."""
+    """``value`` clipped to [lo, hi] in the forward pass; gradient 1 strictly inside, 0 outside. At
+    exactly a bound the gradient is 0 for ``(lo, hi)`` (``lax.clamp``, as SNNAX clamps its decays) and
+    1/2 for ``(lo, hi, "clip")`` (``jnp.clip``, whose max/min split a tie's gradient, as Spyx)."""
     if value is None or bounds is None:
         return value
-    lo, hi = bounds
+    lo, hi = bounds[0], bounds[1]
+    if len(bounds) > 2 and bounds[2] == "clip":
+        return jnp.clip(value, lo, hi)
     return jax.lax.clamp(jnp.asarray(lo, value.dtype), value, jnp.asarray(hi, value.dtype))
+
+
+def clamp_spec(bounds: Bounds, op: str = "clamp") -> Bounds:
+    """The static clamp a kernel stores: ``(lo, hi)``, or ``(lo, hi, "clip")`` for jnp.clip's gradient."""
+    if bounds is None or op == "clamp":
+        return None if bounds is None else tuple(bounds)
+    return (*bounds, op)
 
 
 def gain(decay: jax.Array | None, input_scale: str) -> Any:
@@ -77,6 +87,7 @@ class LIFKernel(Spiker):
         pre:                 s = H(v − θ)
         reset_before_leak:   v ← v − R(v, s if pre else s_prev)   (s_prev: the spike carried in state "s")
         u = β·v + g·drive − λ
+        double_reset:        u ← u − R(u, s)
         next (not before):   u ← u − R(u, H(v_stored − θ))
         post:                s = H(u − θ)
         same (not before):   u ← u − R(u, s)
@@ -93,6 +104,7 @@ class LIFKernel(Spiker):
     spike_from: str = eqx.field(static=True, default="post")
     reset_at: str = eqx.field(static=True, default="same")
     reset_before_leak: bool = eqx.field(static=True, default=False)
+    double_reset: bool = eqx.field(static=True, default=False)
     current_lag: bool = eqx.field(static=True, default=False)
     input_scale: str = eqx.field(static=True, default="one")
     detach_reset: bool = eqx.field(static=True, default=True)
@@ -130,6 +142,8 @@ class LIFKernel(Spiker):
         u = _leak(beta, v) + gain(beta, self.input_scale) * drive
         if self.leak is not None:
             u = u - self.leak
+        if self.double_reset:  # Spyx <= 0.1.20's CuBaLIF: the reset subtracted again after the leak
+            u = u - self._reset(u, s)
         if self.reset_at == "next" and not self.reset_before_leak:
             u = u - self._reset(u, self.spike(stored - self.threshold))
         if self.spike_from == "post":

@@ -1,438 +1,818 @@
-"""Spyx's ``spyx.nn`` layers as snnir objects.
+"""Spyx's ``spyx.nn`` (Spyx 1.0, Flax NNX) over snnir.
 
-Every layer works two ways:
+A Spyx 1.0 program runs with only its import changed (``import snnir.compat.spyx as spyx``,
+``import snnir.compat.spyx.nn as snn``) and keeps Flax: the layers are ``nnx.Module`` objects whose
+attributes are Spyx's (``beta``, ``alpha``, ``gamma``, ``recurrent_w`` as ``nnx.Param``; ``threshold``
+a plain number; ``spike`` the activation), drawn from the caller's ``rngs`` in Spyx's order, so the
+same seed gives the same parameters. ``nnx.Optimizer(model, tx, wrt=nnx.Param)``, ``nnx.grad`` and
+``nnx.jit`` work as with Spyx. States are Spyx's arrays (two-variable neurons concatenate them on the
+last axis, e.g. ``[V, I]``).
 
-* the Spyx way, one step at a time: ``state = n.initial_state(batch_size)``, ``out, state = n(x, state)``
-  (``x`` is [batch, *hidden_shape]); the state is snnir's state dict rather than Spyx's packed array;
-* as IR: ``n.graph`` is the layer as a small snnir graph (Input "in" -> nodes -> Output "out"), and
-  :class:`Sequential` (or :func:`fragment`) splices layers into one graph that snnir compiles as a whole.
+What changes is underneath: :class:`Sequential` and :func:`run` compile the whole chain into one snnir
+program (a single ``lax.scan``, Linear and Conv layers hoisted out of the time loop where snnir's
+scheduler can), and ``model.graph`` is that chain as a snnir graph, to verify, draw, save or export.
 
-Spyx semantics kept exactly (see docs/neurons.md for the equations): spikes come from the membrane
-before the update with a strict Heaviside (H(0) = 0), the reset subtracts θ and is not detached, every
-decay is clipped to [0, 1] when used. Decays follow Spyx: a float gives a trainable scalar starting at
-that value; ``None`` gives a trainable per-neuron parameter drawn from a normal(0.5, 0.25) truncated to
-[0, 1] with the ``key=`` argument (LI starts every neuron at 0.8 instead); ``trainable=False`` freezes
-the decays. Recurrent layers (RIF, RLIF, RCuBaLIF) are a neuron plus a Linear from its spikes back to
-its input: the graph shows the cycle, and since the neuron spikes from its previous membrane the cycle
-needs no extra delay. ``recurrent_w`` is an [N, N] matrix in Spyx's layout (rows presynaptic, applied as
-``s @ W``); snnir stores its transpose as the Linear weight ([out, in]).
+Spyx's equations (docs/neurons.md; θ = threshold, x the input, H the strict Heaviside, decays used as
+``jnp.clip(p, 0, 1)``, whose gradient is 1/2 at exactly 0 or 1):
 
-Where Spyx 0.1.x and 1.0 differ, snnir follows 1.0: CuBaLIF subtracts its reset once (0.1.x subtracts
-it twice), and ``beta=0.0`` means a decay of 0, not "learnable".
+* IF:       s = H(V − θ);  V' = V + x − s·θ
+* LIF:      s = H(V − θ);  V' = β·V + x − s·θ
+* LI:       V' = β·V + x;  the output is V'
+* ALIF:     Θ = θ + T;  s = H(V − Θ);  V' = β·V + x − s·Θ;  T' = γ·T + (1 − γ)·s   (state [V, T])
+* CuBaLIF:  s = H(V − θ);  I' = α·I + x;  V' = β·(V − s·θ) + I'              (state [V, I])
+            ``double_reset=True``: V' = β·(V − s·θ) + I' − s·θ  (Spyx ≤ 0.1.20's bug, for old models)
+* RIF, RLIF, RCuBaLIF: as IF, LIF, CuBaLIF with the feedback s·W added to the input (RCuBaLIF: to
+  the current); W = ``recurrent_w`` [N, N], rows presynaptic.
+* PSU_LIF:  V' = β·V + x;  s = H(V' − θ)   (no reset)
+
+Spikes come from the membrane before the update, so a spiking layer's output lags its input by one step;
+the reset is not detached. Decays follow Spyx: ``None`` draws a per-neuron parameter from
+truncated_normal(0.25) + 0.5 with ``rngs.params()`` (LI starts at 0.8), a number gives a trainable
+scalar. Spyx 0.1.x's calling convention (no ``rngs``, a ``name=``) is accepted too wherever no random
+draw is needed; Haiku itself is not emulated.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Sequence
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from snnir import passes
-from snnir.errors import InvalidArgumentsError, SnnirError
-from snnir.ir import Edge, Graph, Node, node_kinds
-from snnir.runtime import Program
+try:
+    from flax import nnx
+except ImportError as err:  # pragma: no cover - the test extra installs flax
+    from ._graph import SpyxCompatError
 
+    raise SpyxCompatError("snnir.compat.spyx speaks Spyx 1.0, whose layers are Flax NNX modules, and needs flax"
+                          "\n  hint: pip install 'snnir[spyx]'") from err
+
+from . import _graph
+from ._graph import Placer, Slot, SpyxCompatError, as_shape, kind
+from ._layout import CHANNELS_LAST, SAME, FlatPermutation, Layout
 from .axn import as_surrogate, superspike
 
+__all__ = ["ALIF", "IF", "LI", "LIF", "CuBaLIF", "RIF", "RLIF", "RCuBaLIF", "PSU_LIF", "AssociativeLIF",
+           "ActivityRegularization", "PopulationCode", "SumPool", "sum_pool", "Flatten", "Sequential", "run",
+           "StatefulLayer", "SpyxCompatError"]
 
-class SpyxCompatError(SnnirError, ValueError):
-    """A Spyx-style layer was given arguments snnir cannot turn into a model."""
-
-
-#: Spyx's neuron options in snnir's terms
-_SPYX_SPIKING = dict(spike_from="pre", reset="subtract", detach_reset=False, fire_at_threshold=False,
-                     decay_clamp=(0.0, 1.0))
-
-_UNSET = object()
+#: every Spyx spiking neuron in snnir's terms
+_SPYX_SPIKING = dict(spike_from="pre", reset="subtract", detach_reset=False, fire_at_threshold=False)
+#: Spyx's decays: clipped to [0, 1] with jnp.clip's gradient
+_SPYX_CLIP = dict(decay_clamp=(0.0, 1.0), decay_clamp_op="clip")
 
 
-@dataclass(frozen=True)
-class Fragment:
-    """A layer's nodes and inner edges, plus where the layer's input enters and its output leaves."""
+class StatefulLayer:
+    """The contract of a Spyx neuron: ``initial_state(batch_size)`` and ``layer(x, state) -> (out, state)``
+    (documentation, as in Spyx; layers do not inherit from it)."""
 
-    nodes: tuple[Node, ...]
-    edges: tuple[Edge, ...]
-    entries: tuple[tuple[str, str], ...]  # (node id, port) fed by the layer's input
-    exits: tuple[tuple[str, str], ...]  # (node id, port) whose values are the layer's output
+    def initial_state(self, batch_size: int) -> Any: ...
 
-
-def _shape(hidden_shape: Any) -> tuple[int, ...]:
-    shape = (hidden_shape,) if isinstance(hidden_shape, int) else tuple(hidden_shape)
-    if not shape or not all(isinstance(d, (int, np.integer)) and d > 0 for d in shape):
-        raise SpyxCompatError(f"hidden_shape must be a positive int or a tuple of them, got {hidden_shape!r}")
-    return tuple(int(d) for d in shape)
+    def __call__(self, x: Any, state: Any) -> tuple[Any, Any]: ...
 
 
-def _decay(name: str, value: Any, shape: tuple[int, ...], key: Any, start: float | None = None) -> np.ndarray:
-    """A Spyx decay parameter: the given value (a scalar), or per-neuron values when ``value`` is None."""
+def _decay(value: Any, shape: tuple[int, ...], rngs: Any, what: str, layer: str, start: float | None = None):
+    """A Spyx decay parameter: a trainable scalar for a number, else per neuron (drawn, or ``start``)."""
     if value is not None:
-        return np.asarray(value, np.float32)
+        return nnx.Param(jnp.full((), value))
     if start is not None:
-        return np.full(shape, start, np.float32)
-    if key is None:
-        raise SpyxCompatError(
-            f"{name}=None asks for a learnable per-neuron {name} drawn at random, which needs a key"
-            f"\n  hint: pass key=jax.random.key(0), or give {name} as a float")
-    draw = jax.random.truncated_normal(key, -2.0, 2.0, shape) * 0.25 + 0.5  # Spyx's TruncatedNormal(.25, .5)
-    return np.asarray(draw, np.float32)
+        return nnx.Param(jnp.full(shape, start))
+    return nnx.Param(nnx.initializers.truncated_normal(stddev=0.25)(_params_key(rngs, what, layer), shape) + 0.5)
 
 
-def _recurrent_weight(recurrent_w: Any, shape: tuple[int, ...], key: Any) -> np.ndarray:
-    if len(shape) != 1:
-        raise SpyxCompatError(f"recurrent layers need a 1-D hidden_shape, got {shape}"
-                              "\n  hint: flatten before the layer (Spyx has the same limit)")
-    (n,) = shape
-    if recurrent_w is None:
-        if key is None:
-            raise SpyxCompatError("a recurrent layer without recurrent_w draws its weights at random, which "
-                                  "needs a key\n  hint: pass key=jax.random.key(0) or recurrent_w=...")
-        recurrent_w = jax.random.truncated_normal(key, -2.0, 2.0, (n, n)) * 0.01  # Spyx 1.0's initialiser
-    w = np.asarray(recurrent_w, np.float32)
-    if w.shape != (n, n):
-        raise SpyxCompatError(f"recurrent_w has shape {w.shape}, expected {(n, n)} for hidden_shape {shape}")
-    return w.T  # Spyx applies s @ W (rows presynaptic); a snnir Linear computes W_ir @ s
+def _params_key(rngs: Any, what: str, layer: str):
+    if rngs is None:
+        raise SpyxCompatError(f"{layer}: {what} is drawn at random, which needs rngs"
+                              f"\n  hint: pass rngs=nnx.Rngs(0), or give {what} as a number")
+    return rngs.params()
 
 
-def _keys(key: Any, n: int) -> list[Any]:
-    if key is None:
-        return [None] * n
-    key = jax.random.key(key) if isinstance(key, int) else key
-    return list(jax.random.split(key, n))
+def _current(param: Any) -> jax.Array:
+    return param[...] if isinstance(param, nnx.Variable) else jnp.asarray(param)
 
 
-def _kind(name: str) -> type[Node]:
-    return node_kinds()[name]
+class _Layer(nnx.Module):
+    """A layer :class:`Sequential` can place in a snnir graph."""
 
-
-class _Compiled(eqx.Module):
-    """A compiled snnir program called the Spyx way (its leaves are the parameters)."""
-
-    program: Program
-
-    @property
-    def graph(self) -> Graph:
-        """The layer as a snnir graph (Input "in" -> ... -> Output "out"), with current parameters."""
-        return self.program.to_graph()
-
-    def initial_state(self, batch_size: int | None = None) -> dict:
-        """The state before the first step, for ``batch_size`` samples (None: no batch axis)."""
-        return self.program.init_state(() if batch_size is None else (int(batch_size),))
-
-    def __call__(self, x: jax.Array, state: dict) -> tuple[jax.Array, dict]:
-        """One step, Spyx's way: ``out, new_state = layer(x, state)``."""
-        state, ys = self.program.step(state, x)
-        return ys["out"], state
-
-
-class Layer(_Compiled):
-    """A Spyx-style layer: a compiled one-layer snnir program."""
-
-    name: str = eqx.field(static=True)
-
-    def fragment(self, name: str | None = None) -> Fragment:
-        """The layer's nodes, renamed for ``name`` (default: the layer's own name)."""
-        return _fragment_of(self.graph, self.name, name or self.name)
-
-
-def _fragment_of(graph: Graph, old: str, new: str) -> Fragment:
-    inner = {n.id for n in graph.nodes if n.kind not in ("Input", "Output")}
-
-    def rename(nid: str) -> str:
-        return new + nid[len(old):] if nid.startswith(old) else f"{new}_{nid}"
-
-    nodes = tuple(graph.node(nid).replace(id=rename(nid)) for nid in graph.node_ids if nid in inner)
-    edges = tuple(e.replace(src=rename(e.src), dst=rename(e.dst))
-                  for e in graph.edges if e.src in inner and e.dst in inner)
-    entries = tuple((rename(e.dst), e.dst_port) for e in graph.edges if e.src not in inner)
-    exits = tuple((rename(e.src), e.src_port) for e in graph.edges if e.dst not in inner)
-    return Fragment(nodes, edges, entries, exits)
-
-
-def _layer(name: str, shape_in: tuple[int, ...], nodes: list[Node], edges: list[Edge], entry: str,
-           exit_: str) -> Layer:
-    io = [_kind("Input")(id="in", shape=shape_in)]
-    graph = Graph(nodes=tuple(io + nodes + [_kind("Output")(id="out")]),
-                  edges=tuple([Edge("in", entry)] + edges + [Edge(exit_, "out")]))
-    return Layer(program=passes.compile(graph, mode="straight", strategy="fused-scan"), name=name)
-
-
-def _neuron(kind: str, name: str, shape: tuple[int, ...], trainable: bool, recurrent: np.ndarray | None,
-            **fields: Any) -> Layer:
-    node = _kind(kind)(id=name, shape=shape, **fields, **({} if trainable else {"trainable": ()}))
-    nodes, edges = [node], []
-    if recurrent is not None:
-        rec = _kind("Linear")(id=f"{name}_rec", weight=recurrent)
-        nodes.append(rec)
-        edges = [Edge(name, rec.id), Edge(rec.id, name)]
-    return _layer(name, shape, nodes, edges, name, name)
-
-
-# ---------------------------------------------------------------------------------------------- neurons
-def IF(hidden_shape, threshold=1.0, activation=None, name="IF") -> Layer:
-    """Spyx IF: s = H(V − θ);  V' = V + x − s·θ  (snnir IF with spike_from="pre")."""
-    shape = _shape(hidden_shape)
-    return _neuron("IF", name, shape, True, None, threshold=threshold,
-                   surrogate=as_surrogate(activation or superspike()),
-                   **{k: v for k, v in _SPYX_SPIKING.items() if k != "decay_clamp"})
-
-
-def LIF(hidden_shape, beta=None, threshold=1.0, activation=None, name="LIF", *, key=None,
-        trainable=True) -> Layer:
-    """Spyx LIF: s = H(V − θ);  V' = clip(β, 0, 1)·V + x − s·θ."""
-    shape = _shape(hidden_shape)
-    return _neuron("LIF", name, shape, trainable, None, decay=_decay("beta", beta, shape, key),
-                   threshold=threshold, surrogate=as_surrogate(activation or superspike()), **_SPYX_SPIKING)
-
-
-def LI(layer_shape, beta=None, name="LI", *, trainable=True) -> Layer:
-    """Spyx LI (readout): V' = clip(β, 0, 1)·V + x; the output is V' (β=None: 0.8 for every neuron)."""
-    shape = _shape(layer_shape)
-    return _neuron("LI", name, shape, trainable, None, decay=_decay("beta", beta, shape, None, start=0.8),
-                   decay_clamp=(0.0, 1.0))
-
-
-def CuBaLIF(hidden_shape, alpha=None, beta=None, threshold=1.0, activation=None, name="CuBaLIF", *,
-            key=None, trainable=True) -> Layer:
-    """Spyx CuBaLIF (1.0): s = H(V − θ);  I' = α·I + x;  V' = β·(V − s·θ) + I'  (α, β clipped to [0, 1])."""
-    shape = _shape(hidden_shape)
-    k_alpha, k_beta = _keys(key, 2)
-    return _neuron("CubaLIF", name, shape, trainable, None, syn_decay=_decay("alpha", alpha, shape, k_alpha),
-                   mem_decay=_decay("beta", beta, shape, k_beta), threshold=threshold,
-                   surrogate=as_surrogate(activation or superspike()), reset_before_leak=True, **_SPYX_SPIKING)
-
-
-def ALIF(hidden_shape, beta=None, gamma=None, threshold=1.0, activation=None, name="ALIF", *, key=None,
-         trainable=True) -> Layer:
-    """Spyx ALIF: Θ = θ + T;  s = H(V − Θ);  V' = β·V + x − s·Θ;  T' = γ·T + (1 − γ)·s."""
-    shape = _shape(hidden_shape)
-    k_beta, k_gamma = _keys(key, 2)
-    return _neuron("ALIF", name, shape, trainable, None, decay=_decay("beta", beta, shape, k_beta),
-                   adapt_decay=_decay("gamma", gamma, shape, k_gamma), threshold=threshold,
-                   surrogate=as_surrogate(activation or superspike()), **_SPYX_SPIKING)
-
-
-def RIF(hidden_shape, threshold=1.0, activation=None, name="RIF", *, recurrent_w=None, key=None) -> Layer:
-    """Spyx RIF: s = H(V − θ);  V' = V + x + s·W − s·θ."""
-    shape = _shape(hidden_shape)
-    return _neuron("IF", name, shape, True, _recurrent_weight(recurrent_w, shape, key), threshold=threshold,
-                   surrogate=as_surrogate(activation or superspike()),
-                   **{k: v for k, v in _SPYX_SPIKING.items() if k != "decay_clamp"})
-
-
-def RLIF(hidden_shape, beta=None, threshold=1.0, activation=None, name="RLIF", *, recurrent_w=None, key=None,
-         trainable=True) -> Layer:
-    """Spyx RLIF: s = H(V − θ);  V' = β·V + x + s·W − s·θ."""
-    shape = _shape(hidden_shape)
-    k_beta, k_w = _keys(key, 2)
-    return _neuron("LIF", name, shape, trainable, _recurrent_weight(recurrent_w, shape, k_w),
-                   decay=_decay("beta", beta, shape, k_beta), threshold=threshold,
-                   surrogate=as_surrogate(activation or superspike()), **_SPYX_SPIKING)
-
-
-def RCuBaLIF(hidden_shape, alpha=None, beta=None, threshold=1.0, activation=None, name="RCuBaLIF", *,
-             recurrent_w=None, key=None, trainable=True) -> Layer:
-    """Spyx RCuBaLIF: s = H(V − θ);  I' = α·I + x + s·W;  V' = β·(V − s·θ) + I'."""
-    shape = _shape(hidden_shape)
-    k_alpha, k_beta, k_w = _keys(key, 3)
-    return _neuron("CubaLIF", name, shape, trainable, _recurrent_weight(recurrent_w, shape, k_w),
-                   syn_decay=_decay("alpha", alpha, shape, k_alpha), mem_decay=_decay("beta", beta, shape, k_beta),
-                   threshold=threshold, surrogate=as_surrogate(activation or superspike()),
-                   reset_before_leak=True, **_SPYX_SPIKING)
-
-
-# ------------------------------------------------------------------------------ shape-free layers
-class ShapeFreeLayer(eqx.Module):
-    """A Spyx layer without parameters whose node needs the input shape (known inside a Sequential)."""
-
-    name: str = eqx.field(static=True)
-
-    def node(self, in_shape: tuple[int, ...]) -> Node:
+    def structure(self) -> tuple:
+        """What the compiled graph depends on (parameter values excluded)."""
         raise NotImplementedError
 
+    def place(self, placer: Placer, index: int, last: bool) -> Slot:
+        raise NotImplementedError
 
-class ActivityRegularization(ShapeFreeLayer):
-    """Spyx ActivityRegularization: the identity on spikes, with a running spike count as state.
+    def values(self, nids: tuple[str, ...], layout: Layout) -> dict:
+        """The current parameter values, keyed by (node id, IR field)."""
+        return {}
 
-    Spyx way (1.0): ``spikes, count = act_reg(spikes, count)`` with ``count = None`` at the start.
-    In a graph it is snnir's ActivityRegularization node; its "count" port gives the counts.
-    """
 
-    def __init__(self, name: str = "ActReg"):
+def _per_neuron(value: jax.Array, layout: Layout) -> jax.Array:
+    """A parameter in snnir's layout: scalars as they are, per-neuron arrays moved like the data."""
+    return value if jnp.ndim(value) == 0 else layout.to_ir(value, jnp.ndim(value))
+
+
+# ------------------------------------------------------------------------------------------- neurons
+class _Neuron(_Layer):
+    """Shared by Spyx's neurons: shape, threshold, activation; one step through snnir."""
+
+    KIND = ""
+    VARS: tuple[str, ...] = ("v",)
+    #: Spyx attribute -> IR field of the neuron node
+    PARAMS: dict[str, str] = {}
+
+    def _setup(self, hidden_shape, threshold, activation, name):
+        self.hidden_shape = as_shape(hidden_shape)
+        self.threshold = threshold
+        self.spike = activation if activation is not None else superspike()
         self.name = name
 
-    def __call__(self, spikes: jax.Array, count: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
-        return spikes, spikes + (0.0 if count is None else count)
+    # the Spyx contract
+    def initial_state(self, batch_size: int) -> jax.Array:
+        shape = self.hidden_shape[:-1] + (self.hidden_shape[-1] * len(self.VARS),)
+        return jnp.zeros((int(batch_size),) + shape)
 
-    def node(self, in_shape):
-        return _kind("ActivityRegularization")(id=self.name, shape=in_shape)
+    def __call__(self, x: jax.Array, state: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """One step, Spyx's way: ``spikes, new_state = neuron(x, state)``."""
+        return _single_step(self, x, state)
+
+    # the graph
+    def _options(self) -> dict:
+        return dict(surrogate=as_surrogate(self.spike), **_SPYX_SPIKING)
+
+    def _threshold(self) -> jax.Array:
+        return jnp.asarray(self.threshold, jnp.float32)
+
+    def structure(self):
+        params = tuple((a, tuple(jnp.shape(_current(getattr(self, a))))) for a in self.PARAMS)
+        surrogate = as_surrogate(self.spike)
+        return (type(self).__name__, self.hidden_shape, tuple(jnp.shape(self._threshold())), params,
+                surrogate.as_static(), self.name, self._extra_structure())
+
+    def _extra_structure(self) -> tuple:
+        return ()
+
+    def _check_shape(self, placer: Placer) -> None:
+        if tuple(placer.spyx_shape) != self.hidden_shape:
+            raise SpyxCompatError(
+                f"{type(self).__name__} with hidden_shape {self.hidden_shape} receives inputs of shape "
+                f"{tuple(placer.spyx_shape)}\n  hint: give it hidden_shape={tuple(placer.spyx_shape)}, or change the "
+                "layer before it")
+
+    def _zeros(self, attr: str, layout: Layout) -> np.ndarray:
+        value = _current(getattr(self, attr))
+        if value.ndim == 0:
+            return np.zeros((), np.float32)
+        return np.zeros(layout.ir_shape(value.shape), np.float32)
+
+    def _node(self, nid: str, placer: Placer):
+        fields = {f: self._zeros(a, placer.layout) for a, f in self.PARAMS.items()}
+        threshold = self._threshold()
+        fields["threshold"] = np.zeros(() if threshold.ndim == 0 else placer.layout.ir_shape(threshold.shape),
+                                       np.float32)
+        return kind(self.KIND)(id=nid, shape=placer.ir_shape, **fields, **self._options())
+
+    def place(self, placer, index, last):
+        self._check_shape(placer)
+        nid = placer.name(type(self).__name__, self.name)
+        placer.chain(self._node(nid, placer))
+        return Slot(state_node=nid, state_vars=self.VARS)
+
+    def values(self, nids, layout):
+        nid = nids[0]
+        out = {(nid, f): _per_neuron(_current(getattr(self, a)), layout) for a, f in self.PARAMS.items()}
+        out[(nid, "threshold")] = _per_neuron(self._threshold(), layout)
+        return out
 
 
-class PopulationCode(ShapeFreeLayer):
-    """Spyx PopulationCode(C): per sample, y[j] = x[j·C] + ... + x[j·C + C − 1], the sums of runs of C
-    consecutive units (N / C outputs), exactly as Spyx's code computes; Spyx also flattens the batch into
-    those runs, snnir keeps it."""
+class IF(_Neuron):
+    """Spyx IF: s = H(V − θ);  V' = V + x − s·θ."""
 
-    num_classes: int = eqx.field(static=True)
+    KIND = "IF"
 
-    def __init__(self, num_classes: int, name: str = "PopulationCode"):
+    def __init__(self, hidden_shape, threshold=1, activation=None, *, rngs=None, name=None):
+        del rngs  # parameterless; accepted for a uniform constructor, as Spyx does
+        self._setup(hidden_shape, threshold, activation, name)
+
+
+class LIF(_Neuron):
+    """Spyx LIF: s = H(V − θ);  V' = clip(β, 0, 1)·V + x − s·θ."""
+
+    KIND = "LIF"
+    PARAMS = {"beta": "decay"}
+
+    def __init__(self, hidden_shape, beta=None, threshold=1.0, activation=None, *, rngs=None, name=None):
+        self._setup(hidden_shape, threshold, activation, name)
+        self.beta = _decay(beta, self.hidden_shape, rngs, "beta", "LIF")
+
+    def _options(self):
+        return dict(super()._options(), **_SPYX_CLIP)
+
+
+class LI(_Neuron):
+    """Spyx LI (readout): V' = clip(β, 0, 1)·V + x; the output is V' (β=None: 0.8 for every neuron)."""
+
+    KIND = "LI"
+    PARAMS = {"beta": "decay"}
+
+    def __init__(self, layer_shape, beta=None, *, rngs=None, name=None):
+        self.hidden_shape = self.layer_shape = as_shape(layer_shape)
+        self.name = name
+        self.beta = _decay(beta, self.hidden_shape, rngs, "beta", "LI", start=0.8)
+
+    def structure(self):
+        return ("LI", self.hidden_shape, tuple(jnp.shape(_current(self.beta))), self.name)
+
+    def _node(self, nid, placer):
+        return kind("LI")(id=nid, shape=placer.ir_shape, decay=self._zeros("beta", placer.layout), **_SPYX_CLIP)
+
+    def values(self, nids, layout):
+        return {(nids[0], "decay"): _per_neuron(_current(self.beta), layout)}
+
+
+class ALIF(_Neuron):
+    """Spyx ALIF: Θ = θ + T;  s = H(V − Θ);  V' = β·V + x − s·Θ;  T' = γ·T + (1 − γ)·s  (state [V, T])."""
+
+    KIND = "ALIF"
+    VARS = ("v", "t")
+    PARAMS = {"beta": "decay", "gamma": "adapt_decay"}
+
+    def __init__(self, hidden_shape, beta=None, gamma=None, threshold=1, activation=None, *, rngs=None,
+                 name=None):
+        self._setup(hidden_shape, threshold, activation, name)
+        self.beta = _decay(beta, self.hidden_shape, rngs, "beta", "ALIF")
+        self.gamma = _decay(gamma, self.hidden_shape, rngs, "gamma", "ALIF")
+
+    def _options(self):
+        return dict(super()._options(), **_SPYX_CLIP)
+
+
+class CuBaLIF(_Neuron):
+    """Spyx CuBaLIF (1.0): s = H(V − θ);  I' = α·I + x;  V' = β·(V − s·θ) + I'  (state [V, I]).
+
+    ``double_reset=True`` gives Spyx ≤ 0.1.20's numbers, V' = β·(V − s·θ) + I' − s·θ: that version
+    subtracts the reset twice (a bug fixed in 1.0). Use it only to reload models trained with it.
+    """
+
+    KIND = "CubaLIF"
+    VARS = ("v", "i")
+    PARAMS = {"alpha": "syn_decay", "beta": "mem_decay"}
+
+    def __init__(self, hidden_shape, alpha=None, beta=None, threshold=1, activation=None, *, rngs=None,
+                 name=None, double_reset: bool = False):
+        self._setup(hidden_shape, threshold, activation, name)
+        self.double_reset = bool(double_reset)
+        self.alpha = _decay(alpha, self.hidden_shape, rngs, "alpha", "CuBaLIF")
+        self.beta = _decay(beta, self.hidden_shape, rngs, "beta", "CuBaLIF")
+
+    def _options(self):
+        return dict(super()._options(), reset_before_leak=True, double_reset=self.double_reset, **_SPYX_CLIP)
+
+    def _extra_structure(self):
+        return (self.double_reset,)
+
+
+class _Recurrent(_Neuron):
+    """A neuron plus a Linear from its spikes back to its input: the graph shows the cycle, and since
+    the neuron spikes from its previous membrane the cycle needs no delay."""
+
+    def _recurrent(self, rngs: Any):
+        n = self.hidden_shape
+        if len(n) != 1:
+            raise SpyxCompatError(f"{type(self).__name__} needs a 1-D hidden_shape, got {n}"
+                                  "\n  hint: flatten before the layer (Spyx's recurrent weight has the same limit)")
+        draw = nnx.initializers.truncated_normal()(_params_key(rngs, "recurrent_w", type(self).__name__), n + n)
+        self.recurrent_w = nnx.Param(draw)
+
+    def place(self, placer, index, last):
+        self._check_shape(placer)
+        if placer.layout is not SAME:
+            raise SpyxCompatError(f"{type(self).__name__} after a flattened image is not supported"
+                                  "\n  hint: put a Linear layer before it")
+        nid = placer.name(type(self).__name__, self.name)
+        n = self.hidden_shape[0]
+        rec = kind("Linear")(id=f"{nid}_rec", weight=np.zeros((n, n), np.float32))
+        placer.chain(self._node(nid, placer), extra=[rec],
+                     extra_edges=[_graph.Edge(nid, rec.id), _graph.Edge(rec.id, nid)])
+        return Slot(state_node=nid, state_vars=self.VARS)
+
+    def values(self, nids, layout):
+        out = super().values(nids, layout)
+        out[(nids[1], "weight")] = _current(self.recurrent_w).T  # Spyx computes s @ W; snnir W_ir @ s
+        return out
+
+    def structure(self):
+        return super().structure() + (tuple(jnp.shape(_current(self.recurrent_w))),)
+
+
+class RIF(_Recurrent):
+    """Spyx RIF: s = H(V − θ);  V' = V + x + s·W − s·θ."""
+
+    KIND = "IF"
+
+    def __init__(self, hidden_shape, threshold=1, activation=None, *, rngs=None, name=None):
+        self._setup(hidden_shape, threshold, activation, name)
+        self._recurrent(rngs)
+
+
+class RLIF(_Recurrent):
+    """Spyx RLIF: s = H(V − θ);  V' = β·V + x + s·W − s·θ."""
+
+    KIND = "LIF"
+    PARAMS = {"beta": "decay"}
+
+    def __init__(self, hidden_shape, beta=None, threshold=1, activation=None, *, rngs=None, name=None):
+        self._setup(hidden_shape, threshold, activation, name)
+        self._recurrent(rngs)
+        self.beta = _decay(beta, self.hidden_shape, rngs, "beta", "RLIF")
+
+    def _options(self):
+        return dict(super()._options(), **_SPYX_CLIP)
+
+
+class RCuBaLIF(_Recurrent):
+    """Spyx RCuBaLIF: s = H(V − θ);  I' = α·I + x + s·W;  V' = β·(V − s·θ) + I'  (state [V, I])."""
+
+    KIND = "CubaLIF"
+    VARS = ("v", "i")
+    PARAMS = {"alpha": "syn_decay", "beta": "mem_decay"}
+
+    def __init__(self, hidden_shape, alpha=None, beta=None, threshold=1, activation=None, *, rngs=None,
+                 name=None):
+        self._setup(hidden_shape, threshold, activation, name)
+        self._recurrent(rngs)
+        self.alpha = _decay(alpha, self.hidden_shape, rngs, "alpha", "RCuBaLIF")
+        self.beta = _decay(beta, self.hidden_shape, rngs, "beta", "RCuBaLIF")
+
+    def _options(self):
+        return dict(super()._options(), reset_before_leak=True, **_SPYX_CLIP)
+
+
+class PSU_LIF(_Neuron):
+    """Spyx 1.0's reset-free LIF (experimental there): V' = clip(β, 0, 1)·V + x;  s = H(V' − θ).
+    Its spikes do not lag (they come from the updated membrane)."""
+
+    KIND = "LIF"
+    PARAMS = {"beta": "decay"}
+
+    def __init__(self, hidden_shape, beta=None, threshold=1.0, activation=None, *, rngs=None, name=None):
+        self._setup(hidden_shape, threshold, activation, name)
+        self.beta = _decay(beta, self.hidden_shape, rngs, "beta", type(self).__name__)
+
+    def _options(self):
+        return dict(surrogate=as_surrogate(self.spike), spike_from="post", reset="none", **_SPYX_CLIP)
+
+    def parallel(self, x: jax.Array) -> jax.Array:
+        """The spikes of a whole time-major sequence ``x`` [T, B, ...] (Spyx computes it with an
+        associative scan; the numbers are the step-by-step ones)."""
+        return run(self, x)[0]
+
+
+class AssociativeLIF(PSU_LIF):
+    """Spyx's alias of :class:`PSU_LIF`."""
+
+    @staticmethod
+    def beta_from_snntorch(beta_snn):
+        """The decay matching snnTorch StateLeaky's beta: exp(−(1 − β_snn))."""
+        return jnp.exp(-(1.0 - jnp.asarray(beta_snn)))
+
+    @staticmethod
+    def snntorch_beta_from_beta(beta):
+        """The inverse: β_snn = 1 + ln β."""
+        return 1.0 + jnp.log(jnp.asarray(beta))
+
+
+# ------------------------------------------------------------------------------ layers without params
+class ActivityRegularization(_Layer):
+    """Spyx ActivityRegularization: the identity on spikes, with the running spike count as its state
+    (``spikes, count = layer(spikes, count)``). Spyx 1.0 takes the shape (``ActivityRegularization((H,))``);
+    Spyx 0.1.x's ``ActivityRegularization(name="ActReg")`` is accepted too (the shape then comes from the
+    layer before it in a :class:`Sequential`)."""
+
+    def __init__(self, hidden_shape: Any = None, batch_size: int = 1, dtype=jnp.float32, *, name: str | None = None):
+        if isinstance(hidden_shape, str):  # 0.1.x: the first argument is the name
+            hidden_shape, name = None, hidden_shape
+        self.hidden_shape = None if hidden_shape is None else as_shape(hidden_shape)
+        self.dtype = dtype
+        self.name = name
+
+    def initial_state(self, batch_size: int) -> jax.Array:
+        if self.hidden_shape is None:
+            raise SpyxCompatError("ActivityRegularization without a shape cannot make its own state"
+                                  "\n  hint: give the shape, ActivityRegularization((H,)), as in Spyx 1.0")
+        return jnp.zeros((int(batch_size),) + self.hidden_shape, dtype=self.dtype)
+
+    def __call__(self, spikes: jax.Array, spike_count: jax.Array) -> tuple[jax.Array, jax.Array]:
+        return spikes, spike_count + spikes.astype(self.dtype)
+
+    def structure(self):
+        return ("ActivityRegularization", self.hidden_shape, self.name)
+
+    def place(self, placer, index, last):
+        if self.hidden_shape is not None and self.hidden_shape != tuple(placer.spyx_shape):
+            raise SpyxCompatError(f"ActivityRegularization{self.hidden_shape} receives inputs of shape "
+                                  f"{tuple(placer.spyx_shape)}\n  hint: give it the shape of the layer before it")
+        nid = placer.name("ActReg", self.name)
+        placer.chain(kind("ActivityRegularization")(id=nid, shape=placer.ir_shape))
+        return Slot(state_node=nid, state_vars=("count",))
+
+
+class PopulationCode(_Layer):
+    """Spyx PopulationCode(C): ``sum(reshape(x, (-1, C)), axis=-1)``, the sums of runs of C consecutive
+    units. As in Spyx the batch is flattened into those runs, so [B, N] gives [B·N/C]; inside a
+    :class:`Sequential` it must be the last layer (snnir keeps the batch inside and flattens the output
+    the same way at the end)."""
+
+    def __init__(self, num_classes: int, name: str | None = None):
         self.num_classes = int(num_classes)
         self.name = name
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        flat = x.reshape(x.shape[0], -1)
-        if flat.shape[1] % self.num_classes:
+        return jnp.sum(jnp.reshape(x, (-1, self.num_classes)), axis=-1)
+
+    def structure(self):
+        return ("PopulationCode", self.num_classes, self.name)
+
+    def place(self, placer, index, last):
+        if not last:
+            raise SpyxCompatError("PopulationCode flattens the batch (as Spyx's does), so it must be the last layer"
+                                  "\n  hint: move it to the end, or sum the outputs yourself")
+        width = int(np.prod(placer.spyx_shape))
+        if width % self.num_classes:
             raise SpyxCompatError(f"PopulationCode({self.num_classes}) needs a width that is a multiple of "
-                                  f"{self.num_classes}, got {flat.shape[1]}")
-        return flat.reshape(x.shape[0], -1, self.num_classes).sum(-1)
+                                  f"{self.num_classes}, got {width}")
+        if len(placer.spyx_shape) != 1 or placer.layout is not SAME:
+            raise SpyxCompatError("PopulationCode needs a 1-D input per sample\n  hint: Flatten before it")
+        nid = placer.name("PopulationCode", self.name)
+        placer.chain(kind("PopulationCode")(id=nid, group_size=self.num_classes))
+        placer.advance((width // self.num_classes,))
+        return Slot(flat_output=True)
 
-    def node(self, in_shape):
-        return _kind("PopulationCode")(id=self.name, group_size=self.num_classes)
+
+class Flatten(_Layer):
+    """Spyx 1.0 Flatten: (B, ...) -> (B, prod(...))."""
+
+    def __init__(self, name: str | None = None):
+        self.name = name
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return x.reshape(x.shape[0], -1)
+
+    def structure(self):
+        return ("Flatten", self.name)
+
+    def place(self, placer, index, last):
+        nid = placer.name("Flatten", self.name)
+        width = int(np.prod(placer.spyx_shape))
+        layout = FlatPermutation.of_channels_last(placer.spyx_shape) if placer.layout is CHANNELS_LAST else SAME
+        placer.chain(kind("Flatten")(id=nid))
+        placer.advance((width,), layout)
+        return Slot()
 
 
-def _window(value: int | Sequence[int], n: int, what: str) -> tuple[int, ...]:
-    if isinstance(value, (int, np.integer)):
-        return (int(value),) * n
-    value = tuple(int(v) for v in value)
-    if len(value) != n:
-        raise SpyxCompatError(f"{what} {value} needs one entry per pooled axis ({n})")
-    return value
+def _infer_window(ndim: int, size: Any, channel_axis: int | None) -> tuple[int, ...]:
+    """Spyx 1.0's window (or strides) for an array of rank ``ndim`` (batch on axis 0): an int pools every
+    axis but the batch and the channel axis; a shorter tuple covers the spatial axes; a full one is
+    taken as it is."""
+    if channel_axis and not 0 <= abs(channel_axis) < ndim:
+        raise SpyxCompatError(f"invalid channel_axis {channel_axis} for an array of rank {ndim}")
+    if channel_axis and channel_axis < 0:
+        channel_axis = ndim + channel_axis
+    if isinstance(size, (int, np.integer)):
+        return (1,) + tuple(int(size) if d != channel_axis else 1 for d in range(1, ndim))
+    size = tuple(int(s) for s in size)
+    if len(size) < ndim:
+        spatial = [d for d in range(ndim) if d != 0 and d != channel_axis]
+        if len(size) == len(spatial):
+            window = [1] * ndim
+            for axis, s in zip(spatial, size):
+                window[axis] = s
+            return tuple(window)
+        return (1,) * (ndim - len(size)) + size
+    if len(size) != ndim:
+        raise SpyxCompatError(f"a window of {len(size)} entries for an array of rank {ndim}")
+    return size
 
 
 def sum_pool(value: jax.Array, window_shape, strides, padding: str, channel_axis: int | None = -1) -> jax.Array:
-    """Spyx 1.0 sum_pool: window sums over every axis except the batch (0) and ``channel_axis``.
-
-    ``window_shape`` and ``strides`` are an int (the same for every pooled axis) or one int per pooled
-    axis; ``padding`` is "SAME" or "VALID".
-    """
-    if str(padding).upper() not in ("SAME", "VALID"):
-        raise SpyxCompatError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
-    ndim = value.ndim
-    skip = {0} | ({channel_axis % ndim} if channel_axis is not None else set())
-    pooled = [a for a in range(ndim) if a not in skip]
-    win, step = _window(window_shape, len(pooled), "window_shape"), _window(strides, len(pooled), "strides")
-    dims, strd = [1] * ndim, [1] * ndim
-    for a, w, s in zip(pooled, win, step):
-        dims[a], strd[a] = w, s
-    return jax.lax.reduce_window(value, jnp.zeros((), value.dtype), jax.lax.add, dims, strd, str(padding).upper())
+    """Spyx 1.0 sum_pool: ``lax.reduce_window`` sums; windows as :func:`_infer_window` reads them,
+    padding "SAME" or "VALID"."""
+    if padding not in ("SAME", "VALID"):
+        raise SpyxCompatError(f"Invalid padding '{padding}', must be 'SAME' or 'VALID'.")
+    window = _infer_window(value.ndim, window_shape, channel_axis)
+    step = _infer_window(value.ndim, strides, channel_axis)
+    return jax.lax.reduce_window(value, jnp.zeros((), value.dtype), jax.lax.add, window, step, padding)
 
 
-class SumPool(ShapeFreeLayer):
-    """Spyx SumPool: :func:`sum_pool` as a layer. In a graph it becomes snnir's channels-first
-    SumPool1d/2d, so there the per-sample layout must be (C, *spatial), i.e. ``channel_axis=1`` on
-    batched arrays."""
-
-    window_shape: Any = eqx.field(static=True)
-    strides: Any = eqx.field(static=True)
-    padding: str = eqx.field(static=True)
-    channel_axis: int | None = eqx.field(static=True)
+class SumPool(_Layer):
+    """Spyx SumPool (:func:`sum_pool` as a layer). In a graph it becomes snnir's SumPool1d/2d over the
+    spatial axes: channels-last data (``channel_axis=-1``, Spyx's default, after ``nnx.Conv``) or
+    channels-first (``channel_axis=1``); windows that pool the batch or the channels are refused."""
 
     def __init__(self, window_shape, strides, padding: str, channel_axis: int | None = -1, name: str | None = None):
+        if padding not in ("SAME", "VALID"):
+            raise SpyxCompatError(f"Invalid padding '{padding}', must be 'SAME' or 'VALID'.")
         self.window_shape, self.strides, self.padding, self.channel_axis = window_shape, strides, padding, channel_axis
-        self.name = name or "SumPool"
+        self.name = name
 
     def __call__(self, value: jax.Array) -> jax.Array:
         return sum_pool(value, self.window_shape, self.strides, self.padding, self.channel_axis)
 
-    def node(self, in_shape):
-        n = len(in_shape) - 1
-        if self.channel_axis not in (1, -len(in_shape) - 1) or n not in (1, 2):
+    def structure(self):
+        freeze = lambda v: v if isinstance(v, (int, np.integer)) else tuple(v)  # noqa: E731
+        return ("SumPool", freeze(self.window_shape), freeze(self.strides), self.padding, self.channel_axis, self.name)
+
+    def place(self, placer, index, last):
+        spyx = tuple(placer.spyx_shape)
+        ndim = len(spyx) + 1
+        window = _infer_window(ndim, self.window_shape, self.channel_axis)
+        step = _infer_window(ndim, self.strides, self.channel_axis)
+        channel = None if not self.channel_axis else self.channel_axis % ndim
+        if channel is None or channel == 0 or ndim not in (3, 4):
             raise SpyxCompatError(
-                f"SumPool {self.name!r}: in a snnir graph pooling is channels-first, (C, L) or (C, H, W) per "
-                f"sample; got channel_axis={self.channel_axis} for per-sample shape {in_shape}"
-                "\n  hint: keep data as [batch, C, ...] and pass channel_axis=1")
-        kind = _kind(f"SumPool{n}d")
-        return kind(id=self.name, kernel_size=_window(self.window_shape, n, "window_shape"),
-                    stride=_window(self.strides, n, "strides"), padding=str(self.padding).lower())
+                f"SumPool with channel_axis={self.channel_axis} on per-sample shape {spyx} cannot be a snnir pool"
+                "\n  hint: pool images (C, L)/(C, H, W) with channel_axis=1 or (L, C)/(H, W, C) with channel_axis=-1")
+        if window[0] != 1 or window[channel] != 1 or step[0] != 1 or step[channel] != 1:
+            raise SpyxCompatError(f"SumPool window {window} (strides {step}) pools the batch or the channel axis, "
+                                  "which no snnir layer does\n  hint: give the channel and batch axes a window of 1")
+        channels_last = channel == ndim - 1
+        if channels_last != (placer.layout is CHANNELS_LAST):
+            raise SpyxCompatError(
+                f"SumPool with channel_axis={self.channel_axis} meets data laid out "
+                f"{'channels-last' if placer.layout is CHANNELS_LAST else 'channels-first'}"
+                "\n  hint: use channel_axis=-1 after nnx.Conv (Flax is channels-last), channel_axis=1 otherwise")
+        spatial = [d for d in range(1, ndim) if d != channel]
+        nid = placer.name("SumPool", self.name)
+        node = kind(f"SumPool{len(spatial)}d")(id=nid, kernel_size=tuple(window[d] for d in spatial),
+                                               stride=tuple(step[d] for d in spatial),
+                                               padding=self.padding.lower())
+        placer.chain(node)
+        out = _out_shape(placer)
+        placer.advance(tuple(out[1:]) + (out[0],) if channels_last else out)
+        return Slot()
 
 
-# ----------------------------------------------------------------------------------- whole models
-def _linear_node(layer: eqx.nn.Linear, name: str) -> Node:
-    weight = np.asarray(layer.weight, np.float32)
-    bias = None if layer.bias is None else np.asarray(layer.bias, np.float32)
-    return _kind("Linear")(id=name, weight=weight, bias=bias)
-
-
-class Sequential(_Compiled):
-    """A chain of Spyx-style layers, ``eqx.nn.Linear`` modules and snnir nodes, compiled as one graph.
-
-        net = Sequential(eqx.nn.Linear(16, 64, key=k1), LIF((64,), key=k2), eqx.nn.Linear(64, 10, key=k3),
-                         LI((10,)))
-        state = net.initial_state(batch_size)
-        out, state = net(x_t, state)            # one step (Spyx's RNNCore way)
-        outs, state = run(net, xs)              # all steps, time-major xs [T, B, ...]
-
-    ``net.graph`` is the snnir graph (ids: each layer's name, ``linear_i`` for Linear modules).
-    """
-
-    def __init__(self, *layers: Any, input_shape: Sequence[int] | None = None, mode: str = "straight",
-                 strategy: str = "auto"):
-        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
-            layers = tuple(layers[0])
-        if not layers:
-            raise SpyxCompatError("Sequential needs at least one layer")
-        shape = _first_shape(layers[0], input_shape)
-        nodes: list[Node] = [_kind("Input")(id="in", shape=shape)]
-        edges: list[Edge] = []
-        exits: tuple[tuple[str, str], ...] = (("in", "out"),)
-        for i, layer in enumerate(layers):
-            part = _as_fragment(layer, i, shape)
-            nodes.extend(part.nodes)
-            edges.extend(part.edges)
-            edges.extend(Edge(src, dst, src_port=sp, dst_port=dp) for src, sp in exits for dst, dp in part.entries)
-            exits = part.exits
-            shape = _out_shape(Graph(nodes=tuple(nodes), edges=tuple(edges)), exits[0])
-        nodes.append(_kind("Output")(id="out"))
-        edges.extend(Edge(src, "out", src_port=sp) for src, sp in exits)
-        graph = Graph(nodes=tuple(nodes), edges=tuple(edges))
-        self.program = passes.compile(graph, mode=mode, strategy=strategy)
-
-
-def run(model: Sequential | Layer, xs: jax.Array, state: dict | None = None, *,
-        batch_major: bool = False) -> tuple[jax.Array, dict]:
-    """Run ``model`` over all steps of ``xs`` ([T, B, ...], or [B, T, ...] with ``batch_major=True``),
-    as Spyx 1.0's ``nn.run``: returns ``(outputs, final_state)`` in the same layout as ``xs``."""
-    xs = jnp.asarray(xs)
-    if batch_major:
-        xs = jnp.swapaxes(xs, 0, 1)
-    if state is None:
-        state = model.initial_state(xs.shape[1])
-    state, ys = model.program(state, xs)
-    out = ys["out"]
-    return (jnp.swapaxes(out, 0, 1) if batch_major else out), state
-
-
-def _first_shape(layer: Any, input_shape: Sequence[int] | None) -> tuple[int, ...]:
-    if input_shape is not None:
-        return tuple(int(d) for d in input_shape)
-    if isinstance(layer, eqx.nn.Linear):
-        return (int(layer.in_features),)
-    if isinstance(layer, Layer):
-        return tuple(layer.graph.node("in").shape)
-    raise SpyxCompatError(f"cannot tell the input shape from the first layer {type(layer).__name__}"
-                          "\n  hint: pass input_shape=(...) (the per-sample shape)")
-
-
-def _as_fragment(layer: Any, index: int, in_shape: tuple[int, ...]) -> Fragment:
-    if isinstance(layer, Layer):
-        return layer.fragment()
-    if isinstance(layer, eqx.nn.Linear):
-        node = _linear_node(layer, f"linear_{index}")
-    elif isinstance(layer, ShapeFreeLayer):
-        node = layer.node(in_shape)
-    elif isinstance(layer, Node):
-        node = layer
-    else:
-        raise InvalidArgumentsError(
-            f"layer {index} is a {type(layer).__name__}, which snnir.compat.spyx.Sequential cannot place in a graph"
-            "\n  hint: use the layers of snnir.compat.spyx, eqx.nn.Linear, or snnir nodes")
-    return Fragment((node,), (), ((node.id, node.INPUT_PORTS[0]),), ((node.id, "out"),))
-
-
-def _out_shape(graph: Graph, exit_: tuple[str, str]) -> tuple[int, ...]:
+def _out_shape(placer: Placer) -> tuple[int, ...]:
+    """The snnir shape leaving the last placed node."""
     from snnir.analysis import infer_shapes
 
-    return tuple(infer_shapes(graph).output(*exit_))
+    graph = _graph.Graph(nodes=tuple(placer.nodes), edges=tuple(placer.edges))
+    return tuple(infer_shapes(graph).output(*placer.exits[0]))
+
+
+# ------------------------------------------------------------------------------- Flax's own layers
+class _FlaxLinear:
+    """``nnx.Linear`` in a chain: snnir's Linear with weight = kernelᵀ (columns permuted after a
+    flattened channels-last image)."""
+
+    @staticmethod
+    def structure(layer) -> tuple:
+        return ("nnx.Linear", layer.in_features, layer.out_features, layer.bias is not None)
+
+    @staticmethod
+    def place(layer, placer: Placer) -> Slot:
+        if len(placer.spyx_shape) != 1:
+            raise SpyxCompatError(f"nnx.Linear on per-sample shape {tuple(placer.spyx_shape)} (Flax applies it to "
+                                  "the last axis) has no snnir layer\n  hint: Flatten before it")
+        if placer.spyx_shape[0] != layer.in_features:
+            raise SpyxCompatError(f"nnx.Linear({layer.in_features}, {layer.out_features}) receives "
+                                  f"{placer.spyx_shape[0]} features\n  hint: give it in_features={placer.spyx_shape[0]}")
+        nid = placer.name("linear")
+        bias = None if layer.bias is None else np.zeros((layer.out_features,), np.float32)
+        placer.chain(kind("Linear")(id=nid, weight=np.zeros((layer.out_features, layer.in_features), np.float32),
+                                    bias=bias))
+        placer.advance((layer.out_features,), SAME)
+        return Slot()
+
+    @staticmethod
+    def values(layer, nids, layout) -> dict:
+        kernel = _current(layer.kernel)
+        weight = layout.linear_weight(kernel) if isinstance(layout, FlatPermutation) else kernel.T
+        out = {(nids[0], "weight"): weight}
+        if layer.bias is not None:
+            out[(nids[0], "bias")] = _current(layer.bias)
+        return out
+
+
+def _tuple(value: Any, n: int) -> tuple[int, ...]:
+    return (int(value),) * n if isinstance(value, (int, np.integer)) else tuple(int(v) for v in value)
+
+
+class _FlaxConv:
+    """``nnx.Conv`` (channels-last, kernel [*k, C_in/groups, C_out]) as snnir's channels-first Conv."""
+
+    @staticmethod
+    def structure(layer) -> tuple:
+        padding = layer.padding if isinstance(layer.padding, str) else repr(layer.padding)
+        return ("nnx.Conv", tuple(layer.kernel_shape), layer.bias is not None, repr(layer.strides), padding,
+                repr(layer.kernel_dilation), repr(layer.input_dilation), layer.feature_group_count)
+
+    @staticmethod
+    def place(layer, placer: Placer) -> Slot:
+        n = len(layer.kernel_size)
+        if n not in (1, 2) or len(placer.spyx_shape) != n + 1:
+            raise SpyxCompatError(f"nnx.Conv with a {n}-D kernel on per-sample shape {tuple(placer.spyx_shape)}: "
+                                  "snnir has Conv1d on (L, C) and Conv2d on (H, W, C)\n  hint: check the input shape")
+        if placer.layout is not CHANNELS_LAST:
+            raise SpyxCompatError("nnx.Conv reads channels-last images, but the data here is not one"
+                                  "\n  hint: feed [B, H, W, C] images to the first layer")
+        if _tuple(layer.input_dilation, n) != (1,) * n:
+            raise SpyxCompatError("nnx.Conv with input_dilation has no snnir layer\n  hint: use input_dilation=1")
+        padding = layer.padding
+        if isinstance(padding, str):
+            if padding.upper() not in ("SAME", "VALID"):
+                raise SpyxCompatError(f"nnx.Conv padding {padding!r} has no snnir layer\n  hint: use 'SAME' or 'VALID'")
+            padding = padding.lower()
+        elif isinstance(padding, (int, np.integer)):
+            padding = ((int(padding), int(padding)),) * n
+        else:
+            padding = tuple((p, p) if isinstance(p, (int, np.integer)) else tuple(int(q) for q in p) for p in padding)
+        if placer.spyx_shape[-1] != layer.in_features:
+            raise SpyxCompatError(f"nnx.Conv expects {layer.in_features} channels but receives "
+                                  f"{placer.spyx_shape[-1]}\n  hint: give it in_features={placer.spyx_shape[-1]}")
+        nid = placer.name("conv")
+        *k, c_in, c_out = layer.kernel_shape
+        bias = None if layer.bias is None else np.zeros((c_out,), np.float32)
+        placer.chain(kind(f"Conv{n}d")(id=nid, weight=np.zeros((c_out, c_in, *k), np.float32), bias=bias,
+                                       stride=_tuple(layer.strides, n), padding=padding,
+                                       dilation=_tuple(layer.kernel_dilation, n), groups=layer.feature_group_count))
+        out = _out_shape(placer)
+        placer.advance(tuple(out[1:]) + (out[0],))
+        return Slot()
+
+    @staticmethod
+    def values(layer, nids, layout) -> dict:
+        kernel = _current(layer.kernel)  # [*k, C_in/groups, C_out] -> [C_out, C_in/groups, *k]
+        n = kernel.ndim - 2
+        out = {(nids[0], "weight"): jnp.transpose(kernel, (n + 1, n) + tuple(range(n)))}
+        if layer.bias is not None:
+            out[(nids[0], "bias")] = _current(layer.bias)
+        return out
+
+
+class _Placed:
+    """One entry of a chain as :mod:`._graph` sees it: a compat layer, or a Flax layer with its adapter."""
+
+    def __init__(self, layer: Any, index: int):
+        self.layer = layer
+        if isinstance(layer, _Layer):
+            self.adapter = None
+        elif isinstance(layer, nnx.Linear):
+            self.adapter = _FlaxLinear
+        elif isinstance(layer, nnx.Conv):
+            self.adapter = _FlaxConv
+        else:
+            raise SpyxCompatError(
+                f"layer {index} is a {type(layer).__name__}, which snnir.compat.spyx cannot place in a graph"
+                "\n  hint: use the layers of snnir.compat.spyx.nn, nnx.Linear or nnx.Conv")
+
+    def structure(self):
+        return self.layer.structure() if self.adapter is None else self.adapter.structure(self.layer)
+
+    def place(self, placer, index, last):
+        if self.adapter is None:
+            return self.layer.place(placer, index, last)
+        return self.adapter.place(self.layer, placer)
+
+    def values(self, nids, layout):
+        return self.layer.values(nids, layout) if self.adapter is None else self.adapter.values(self.layer, nids, layout)
+
+    def initial_state(self, batch_size):
+        return self.layer.initial_state(batch_size)
+
+
+def _entries(layers: Sequence[Any]) -> list[_Placed]:
+    return [_Placed(layer, i) for i, layer in enumerate(layers)]
+
+
+def _input_layout(layers: Sequence[Any], sample_rank: int) -> Layout:
+    """Channels-last input when the first layer that cares about layout is a Conv or a channels-last pool."""
+    for layer in layers:
+        if isinstance(layer, nnx.Conv):
+            return CHANNELS_LAST
+        if isinstance(layer, SumPool):
+            channel = layer.channel_axis
+            return CHANNELS_LAST if channel is not None and channel != 0 and channel % (sample_rank + 1) == sample_rank \
+                and sample_rank >= 2 else SAME
+        if isinstance(layer, (nnx.Linear, Flatten, PopulationCode)):
+            return SAME
+    return SAME
+
+
+def _plan(layers: Sequence[Any], sample_shape: tuple[int, ...]):
+    entries = _entries(layers)
+    plan = _graph.plan_for(entries, sample_shape, _input_layout(layers, len(sample_shape)))
+    return entries, plan
+
+
+def _program(entries, plan):
+    """The plan's program holding the entries' current parameters."""
+    return _graph.filled(plan, [_WithLayout(e, _layout_in(plan, i)) for i, e in enumerate(entries)])
+
+
+def _layout_in(plan, i: int) -> Layout:
+    """The layout of the data entering layer ``i`` (what its parameters must follow)."""
+    return plan.input_layout if i == 0 else plan.slots[i - 1].layout
+
+
+class _WithLayout:
+    """A chain entry whose ``values`` uses the layout of the data it reads (neurons: the data they hold)."""
+
+    def __init__(self, entry: _Placed, layout_in: Layout):
+        self.entry, self.layout_in = entry, layout_in
+
+    def values(self, nids):
+        return self.entry.values(nids, self.layout_in)
+
+
+def _single_step(layer: _Layer, x: jax.Array, state: Any):
+    x = jnp.asarray(x)
+    entries, plan = _plan([layer], tuple(x.shape[1:]))
+    prog = _program(entries, plan)
+    ir_state = _graph.to_ir_state(plan, [state], x.shape[0])
+    ir_state, ys = prog.step(ir_state, plan.input_layout.to_ir(x, x.ndim - 1))
+    out = _graph.from_ir_output(plan, ys["out"], 1)
+    return out, _graph.from_ir_state(plan, ir_state)[0]
+
+
+# ---------------------------------------------------------------------------------------- models
+class Sequential(nnx.Sequential):
+    """Spyx's Sequential: layers applied in order, each stateful one with its own state.
+
+        model = snn.Sequential(nnx.Linear(16, 64, rngs=rngs), snn.LIF((64,), rngs=rngs),
+                               nnx.Linear(64, 10, rngs=rngs), snn.LI((10,), rngs=rngs))
+        state = model.initial_state(batch_size)      # one entry per layer, None for stateless ones
+        out, state = model(x_t, state)               # one step
+        outs, state = snn.run(model, xs)             # all steps, time-major xs [T, B, ...]
+
+    The chain is one snnir program; ``model.graph`` is it as a snnir graph with the current parameters
+    (node ids: neuron class names and ``linear``/``conv``, numbered from the second on: ``LIF``, ``LIF_1``).
+    """
+
+    def initial_state(self, batch_size: int) -> list:
+        return _graph.initial_states(self.layers, batch_size)
+
+    def __call__(self, x: jax.Array, state: Sequence[Any]):
+        x = jnp.asarray(x)
+        entries, plan = _plan(self.layers, tuple(x.shape[1:]))
+        prog = _program(entries, plan)
+        ir_state = _graph.to_ir_state(plan, state, x.shape[0])
+        ir_state, ys = prog.step(ir_state, plan.input_layout.to_ir(x, x.ndim - 1))
+        return _graph.from_ir_output(plan, ys["out"], 1), _graph.from_ir_state(plan, ir_state)
+
+    def graph_for(self, input_shape: Sequence[int]):
+        """The chain as a snnir graph for per-sample inputs of ``input_shape`` (Spyx's layout), holding the
+        current parameters (channels-last images become channels-first inside)."""
+        entries, plan = _plan(self.layers, tuple(int(d) for d in input_shape))
+        return _program(entries, plan).to_graph()
+
+    @property
+    def graph(self):
+        """The chain as a snnir graph (the input shape read from the first layer)."""
+        return self.graph_for(_first_shape(self.layers))
+
+
+def _first_shape(layers: Sequence[Any]) -> tuple[int, ...]:
+    first = layers[0]
+    if isinstance(first, nnx.Linear):
+        return (first.in_features,)
+    if getattr(first, "hidden_shape", None) is not None:
+        return tuple(first.hidden_shape)
+    raise SpyxCompatError(f"cannot tell the input shape from the first layer ({type(first).__name__})"
+                          "\n  hint: use model.graph_for(input_shape)")
+
+
+def run(model: Any, x: jax.Array, state: Any = None, *, batch_major: bool = False):
+    """Spyx 1.0's ``nn.run``: the model over all steps of ``x`` (time-major [T, B, ...], or [B, T, ...]
+    with ``batch_major=True``); returns ``(outputs, final_state)`` with outputs in the input's layout.
+
+    A :class:`Sequential` of snnir-placeable layers, or one such layer, runs as one compiled snnir
+    program; any other model with Spyx's contract runs Spyx's own ``lax.scan`` loop.
+    """
+    x = jnp.asarray(x)
+    if batch_major:
+        x = jnp.swapaxes(x, 0, 1)
+    if isinstance(model, Sequential):
+        layers, single = list(model.layers), False
+    elif isinstance(model, _Layer) and hasattr(model, "initial_state"):
+        layers, single = [model], True
+    else:
+        layers = None
+    if state is None:
+        if not hasattr(model, "initial_state"):
+            raise SpyxCompatError("run: the model has no initial_state and no state= was given"
+                                  "\n  hint: wrap stateless layers in snn.Sequential, or pass state=")
+        state = model.initial_state(x.shape[1])
+    if layers is None:
+        final, outputs = _graph.scan_run(model, state, x)
+    else:
+        entries, plan = _plan(layers, tuple(x.shape[2:]))
+        prog = _program(entries, plan)
+        ir_state = _graph.to_ir_state(plan, [state] if single else state, x.shape[1])
+        ir_state, ys = prog(ir_state, plan.input_layout.to_ir(x, x.ndim - 2))
+        outputs = _graph.from_ir_output(plan, ys["out"], 2)
+        final = _graph.from_ir_state(plan, ir_state)
+        final = final[0] if single else final
+    if batch_major:
+        outputs = jnp.swapaxes(outputs, 0, 1)
+    return outputs, final

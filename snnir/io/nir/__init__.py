@@ -8,6 +8,9 @@ import takes a ``discretization``. With β the membrane decay per step:
           snnir:  u = β·v + (1 − β)·R·x + (1 − β)·v_leak        (input held constant over the step)
     IF    dv/dt = R·I                          snnir:  u = v + dt·R·x
 
+A neuron spiking from the membrane before its update (``spike_from="pre"``, reset before the leak) is
+its NIR neuron followed by a NIR Delay of one step, exactly (table.as_pre_spike).
+
 The package, one job per file:
 
     hdf5.py    NIR's wire form as plain trees (files read with h5py, never ``nir.read``)

@@ -25,8 +25,10 @@ MASK_META = "snnir_mask"  # node metadata key holding a Linear's 0/1 mask
 DERIVED = ("decay", "syn_decay", "mem_decay", "leak")
 # fields that only shape gradients or training: kept through NIR in snnir's metadata note
 _GRADIENT_ONLY = frozenset({"trainable", "surrogate", "detach_reset"})
-# non-array fields each exporter reads (so a restored value is checked against the NIR parameters)
-_SPIKING = frozenset({"shape", "reset", "spike_from", "reset_at", "fire_at_threshold"})
+# non-array fields each exporter reads (so a restored value is checked against the NIR parameters).
+# Not spike_from: a pre-spike neuron is its NIR neuron plus a Delay, so only folding that Delay away
+# (read.py) makes it one; a note on a lone NIR neuron must not.
+_SPIKING = frozenset({"shape", "reset", "reset_at", "fire_at_threshold"})
 _HANDLED = {
     "Input": {"shape"}, "Output": {"shape"}, "Linear": set(), "Scale": set(), "Delay": set(),
     "Flatten": {"start_dim", "end_dim"},

@@ -1,9 +1,10 @@
 """Import: a NIR graph (file or ``nir.NIRGraph``) -> a snnir graph.
 
 The steps, in order: the wire form as a tree (hdf5.py); sub-graphs flattened to ``outer/inner`` ids and
-their Input/Output nodes (and NIR Identity nodes) contracted away as wires; snnir's own Delay nodes
-folded back into edge delays; every NIR node converted by the table (table.py), its snnir note applied
-where it changes no number (notes.py); then every cycle broken by snnir's feedback rule.
+their Input/Output nodes (and NIR Identity nodes) contracted away as wires; the nodes ordered (below);
+snnir's own Delay nodes folded back into edge delays, and the Delay after each neuron snnir exported
+with ``spike_from="pre"`` into that neuron; every NIR node converted by the table (table.py), its snnir
+note applied where it changes no number (notes.py); then every cycle broken by snnir's feedback rule.
 
 Which edge of a NIR cycle reads the previous step depends only on what every NIR reader sees: the
 nodes in breadth-first order from the Inputs, by NIR name (never the file's node order, which
@@ -31,7 +32,7 @@ from .errors import NIRConversionError, NIRFileError, check_dt
 from .hdf5 import read_nir_file, tree_from_object
 from .notes import note, restore
 from .params import DISCRETIZATIONS, RTOL, Context
-from .table import read_node
+from .table import PRE_SPIKE_KINDS, as_pre_spike, read_node
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _ID = re.compile(ID_PATTERN)
@@ -159,6 +160,7 @@ def _contract(flat: _Flat) -> None:
 class _Importer:
     def __init__(self, ctx: Context):
         self.ctx = ctx
+        self.pre_spike: set[str] = set()  # neurons whose one-step Delay was folded back (table.as_pre_spike)
 
     def run(self, tree: dict, verify: bool) -> Graph:
         if tree.get("type") != "NIRGraph":
@@ -167,8 +169,13 @@ class _Importer:
         flat = _Flat()
         _flatten(tree, "", flat, top=True)
         _contract(flat)
-        edges = self._fold_delays(flat)
+        edges = [(a, b, 0, False) for a, b in flat.edges]
+        # snnir's Delay nodes fold after ordering: the order (and so the feedback marks) is that of the
+        # graph every NIR reader sees, its Delays included. Each folded Delay is at least one step, so no
+        # zero-delay cycle passes it (nor a pre-spike neuron's spikes): every such cycle keeps its order
         order = _canonical_order(flat, edges)
+        edges = self._fold_pre_spikes(flat, self._fold_delays(flat, edges))
+        order = [n for n in order if n in flat.leaves]
         graph = self._build(flat, edges, order, self._shape_hints(flat, edges, order))
         meta = note(tree).get("graph_metadata")
         if isinstance(meta, dict):
@@ -214,8 +221,7 @@ class _Importer:
         return {n: shapes.input(n) for n in scalar if shapes.input(n) is not None}
 
     # -- Delay nodes that snnir wrote for edge delays fold back into edges
-    def _fold_delays(self, flat: _Flat) -> list[tuple[str, str, int, bool]]:
-        edges = [(a, b, 0, False) for a, b in flat.edges]
+    def _fold_delays(self, flat: _Flat, edges) -> list[tuple[str, str, int, bool]]:
         for name, leaf in list(flat.leaves.items()):
             rec = note(leaf).get("edge")
             if leaf["type"] != "Delay" or not isinstance(rec, dict):
@@ -223,8 +229,9 @@ class _Importer:
             ins = [e for e in edges if e[1] == name]
             outs = [e for e in edges if e[0] == name]
             k, fb = rec.get("delay"), rec.get("feedback")
-            if len(ins) != 1 or len(outs) != 1 or not isinstance(k, int) or isinstance(k, bool) or k < 1 \
-                    or not isinstance(fb, bool) or ins[0][0] == name:
+            # k = 0 with a mark: a marked edge whose step no reader would place (write.py)
+            if len(ins) != 1 or len(outs) != 1 or not isinstance(k, int) or isinstance(k, bool) or k < 0 \
+                    or not isinstance(fb, bool) or (k == 0 and not fb) or ins[0][0] == name:
                 continue
             try:
                 seconds = np.asarray(leaf["params"]["delay"], dtype=np.float64)
@@ -238,10 +245,54 @@ class _Importer:
             del flat.leaves[name]
         return edges
 
+    # -- the Delay snnir wrote after a pre-spike neuron folds back into the neuron
+    def _fold_pre_spikes(self, flat: _Flat, edges):
+        """Remove each Delay that ``_pre_spike_source`` accepts; its out-edges leave from the neuron."""
+        for name, leaf in list(flat.leaves.items()):
+            src = self._pre_spike_source(flat, edges, name, leaf)
+            if src is None:
+                continue
+            # the out-edges keep their places (and delays), so edge order survives the round trip
+            edges = [(src,) + tuple(e[1:]) if e[0] == name else e for e in edges if e[1] != name]
+            del flat.leaves[name]
+            self.pre_spike.add(src)
+        return edges
+
+    def _pre_spike_source(self, flat: _Flat, edges, name: str, leaf: dict) -> str | None:
+        """The neuron that the Delay ``name`` follows, when folding the two into one pre-spike neuron is
+        exact: snnir's note on the Delay names the neuron, whose note says spike_from="pre"; the neuron
+        feeds only the Delay, through a plain edge; the Delay is one step (dt) everywhere and no threshold
+        is negative (table.as_pre_spike)."""
+        rec = note(leaf).get("pre_spike")
+        if leaf["type"] != "Delay" or not isinstance(rec, str):
+            return None
+        ins = [e for e in edges if e[1] == name]
+        if len(ins) != 1 or ins[0][0] == name or ins[0][2] or ins[0][3]:
+            return None
+        src = ins[0][0]
+        neuron = flat.leaves.get(src)
+        if neuron is None or neuron["type"] not in PRE_SPIKE_KINDS or [e[1] for e in edges if e[0] == src] != [name]:
+            return None
+        rec_neuron = note(neuron)
+        fields = rec_neuron.get("fields")
+        if rec_neuron.get("id") != rec or not isinstance(fields, dict) or fields.get("spike_from") != "pre":
+            return None
+        try:
+            seconds = np.asarray(leaf["params"]["delay"], dtype=np.float64)
+            theta = np.asarray(neuron["params"]["v_threshold"], dtype=np.float64)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if seconds.size == 0 or not np.allclose(seconds, self.ctx.dt, rtol=RTOL, atol=0) or not np.all(theta >= 0):
+            return None
+        return src
+
     def convert(self, nid: str, leaf: dict, in_shape: Any = None, hint: Any = None) -> list[Node]:
-        """One NIR node -> snnir nodes, with snnir's note applied to the last (the node itself)."""
+        """One NIR node -> snnir nodes, with snnir's note applied to the last (the node itself); a neuron
+        whose Delay was folded back spikes from the membrane before its update."""
         made = read_node(self.ctx, nid, leaf, hint)
         made[-1] = restore(made[-1], leaf, self.ctx.dt, in_shape, alone=len(made) == 1)
+        if nid in self.pre_spike and leaf["type"] in PRE_SPIKE_KINDS:
+            made[-1] = as_pre_spike(made[-1])
         return made
 
 

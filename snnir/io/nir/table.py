@@ -15,7 +15,9 @@ g the input gain, λ snnir's leak:
 
 A gain that fits neither ``input_scale`` form (1, or 1 − β) is a frozen Scale ``name.gain`` in front.
 Export folds such a chain (``name.gain`` -> [``name.syn``] -> [``name.leak``] -> ``name``) back into one
-NIR node, so NIR -> snnir -> NIR gives the same nodes.
+NIR node, so NIR -> snnir -> NIR gives the same nodes. A neuron spiking from the membrane before its
+update (``spike_from="pre"``, reset before the leak) is its NIR neuron followed by a Delay of one step
+(``as_pre_spike``); write.py adds the Delay and read.py folds it back.
 """
 
 from __future__ import annotations
@@ -257,10 +259,53 @@ def write_pool(nir, node, in_shape, dt, dtype, fold):
 
 
 # ---------------------------------------------------------------------- neurons: shared pieces
+PRE_SPIKE_KINDS = ("LIF", "IF", "CubaLIF")
+PRE_SPIKE_SUFFIX = "spike_delay"  # the NIR name of a pre-spike neuron's Delay: ``<name>.spike_delay``
+
+
+def spikes_before_update(node: Node) -> bool:
+    """Whether ``node`` spikes from the membrane before its update (exported as NIR neuron + Delay)."""
+    return node.kind in PRE_SPIKE_KINDS and node.spike_from == "pre"
+
+
+def as_pre_spike(node: Node) -> Node:
+    """The snnir neuron that the NIR neuron ``node`` (snnir's post-spike form) followed by a Delay of one
+    step computes: the same neuron spiking from the membrane before its update, reset before the leak.
+
+    With R the reset (the same in both) and x_t the membrane input (the current, for CubaLIF):
+
+        pre-spike:   s_t = H(v_{t−1} − θ);  r_t = v_{t−1} − R(v_{t−1}, s_t);  v_t = β·r_t + g·x_t − λ
+        NIR + Delay: u_t = β·w_{t−1} + g·x_t − λ;  z_t = H(u_t − θ);  w_t = u_t − R(u_t, z_t);  y_t = z_{t−1}
+
+    By induction w_{t−1} = r_t (both 0 before step 0 when s_0 = 0), so u_t = v_t, z_t = s_{t+1}, and the
+    Delay's y_t = z_{t−1} = s_t; at t = 0 the Delay emits no spike, and neither does the pre-spike neuron
+    when θ ≥ 0 (H(0 − θ) = 0). Only the membrane port differs: NIR's w_t is snnir's v_t after the reset
+    the next step applies, and NIR edges never read a membrane.
+    """
+    return node.replace(spike_from="pre", reset_before_leak=True)
+
+
+def _pre_spike_checks(node):
+    """A pre-spike neuron has an exact NIR form (``as_pre_spike``) only when it resets before the leak and
+    no threshold is negative."""
+    if not node.reset_before_leak:
+        refuse(node, "spike_from='pre' with reset_before_leak=False applies the spike's reset after this step's "
+               "update, so the reset also discards the input x_t of the spike step; a NIR neuron resets when it "
+               "crosses θ and integrates every later input, and no NIR node drops an input on a spike",
+               "set reset_before_leak=True (the spike resets the stored membrane before the leak, as Spyx's "
+               "CuBaLIF): that neuron is exactly a NIR neuron followed by a Delay of one step")
+    if getattr(node, "double_reset", False):
+        refuse(node, "double_reset=True applies the spike's reset a second time after this step's update, so it "
+               "also acts on the input x_t of the spike step; NIR neurons reset once, when they cross θ",
+               "drop double_reset (Spyx 1.0's single reset is exactly a NIR neuron followed by a Delay of one step)")
+    theta = np.asarray(node.threshold, np.float64)
+    if np.any(theta < 0):
+        refuse(node, f"spike_from='pre' with a threshold below 0 (minimum {theta.min():g}) spikes at step 0 from "
+               "the resting membrane (H(0 − θ) = 1), but its NIR form, a NIR neuron followed by a Delay of one "
+               "step, emits no spike at step 0", "use thresholds >= 0")
+
+
 def _spiking_checks(node):
-    if node.spike_from != "post":
-        refuse(node, "spike_from='pre' (a spike from the membrane before the update) has no NIR form",
-               "NIR neurons spike from the updated membrane: use spike_from='post'")
     if node.reset_at != "same":
         refuse(node, "reset_at='next' (the reset lands one step late) has no NIR form", "use reset_at='same'")
     if node.fire_at_threshold:
@@ -269,6 +314,8 @@ def _spiking_checks(node):
     if node.reset not in ("zero", "to_value"):
         refuse(node, f"reset={node.reset!r} has no NIR form: NIR neurons reset to v_reset",
                "use reset='zero' or reset='to_value' (reset by subtraction is not expressible in NIR)")
+    if node.spike_from == "pre":
+        _pre_spike_checks(node)
 
 
 def _v_reset(node, shape, dtype):

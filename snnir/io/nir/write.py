@@ -3,13 +3,19 @@
 Neurons get τ = dt/(1 − β), R and v_leak such that NIR's forward Euler gives back snnir's update
 exactly: v' = (1 − dt/τ)·v + (dt/τ)·(v_leak + R·x) = β·v + g·x − λ. Edges:
 
-- a zero-delay edge, marked feedback or not, is a plain NIR edge: a recurrent loop is NIR's plain
-  cycle, which snnTorch, Norse and snnir's own import each break once (the mark is not written);
+- a zero-delay edge is a plain NIR edge, and so is a marked one on a zero-delay loop: a recurrent loop
+  is NIR's plain cycle, which snnTorch, Norse and snnir's own import each break once (the mark is not
+  written);
 - an edge with ``delay=k`` (k >= 1, the user's) is a NIR ``Delay`` node ``delay.<src>.<dst>`` of
-  (k + 1 if marked)·dt seconds, the edge's whole delay, so every NIR consumer sees it.
+  (k + 1 if marked)·dt seconds, the edge's whole delay, so every NIR consumer sees it; so is a marked
+  edge on no zero-delay loop (its loop passes a pre-spike neuron or a Delay already, or there is no
+  loop), with one step: no reader would put that step back.
 
-Frozen nodes an import put in front of a neuron (``name.gain``, ``name.syn``, ``name.leak``) fold back
-into one NIR node (table.py). snnir's ids, declaration order and training options travel in metadata.
+A neuron with ``spike_from="pre"`` (and the reset before the leak) is its NIR neuron followed by a
+NIR ``Delay`` of one step, ``<name>.spike_delay``, which its out-edges leave from; snnir's import folds
+the pair back (table.as_pre_spike). Frozen nodes an import put in front of a neuron (``name.gain``,
+``name.syn``, ``name.leak``) fold back into one NIR node (table.py). snnir's ids, declaration order and
+training options travel in metadata.
 """
 
 from __future__ import annotations
@@ -22,14 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from ...analysis import infer_shapes
+from ...analysis import dependency_graph, infer_shapes
 from ...ir import Edge, Graph, Node
 from ...verification import verify as verify_graph
 from ..files import _atomic_write
 from .errors import NIRConversionError, check_dt
 from .notes import META, metadata, nir_params
 from .params import Context, RTOL
-from .table import Fold, read_node, refuse, write_node
+from .table import PRE_SPIKE_SUFFIX, Fold, as_pre_spike, read_node, refuse, spikes_before_update, write_node
 
 
 def to_nir(graph: Graph, dt: float | None = None):
@@ -37,8 +43,9 @@ def to_nir(graph: Graph, dt: float | None = None):
 
     Recurrent loops become NIR's plain cycles (feedback marks are not written: every NIR reader breaks
     a loop itself); only declared edge delays become NIR Delay nodes. Dropout (the identity at
-    inference) is dropped. Options NIR cannot express raise :class:`NIRConversionError` naming the node
-    and the option. ``from_nir(to_nir(g, dt), dt)`` gives ``g`` back, with the feedback marks the import
+    inference) is dropped. A neuron with ``spike_from="pre"`` (reset before the leak) becomes its NIR
+    neuron followed by a NIR Delay of one step, exactly. Options NIR cannot express raise
+    :class:`NIRConversionError` naming the node and the option. ``from_nir(to_nir(g, dt), dt)`` gives ``g`` back, with the feedback marks the import
     chooses (docs/nir.md).
     """
     import nir
@@ -55,6 +62,9 @@ def to_nir(graph: Graph, dt: float | None = None):
     names = _nir_names(graph, folded)
     head = {m: nid for nid, (members, _) in folds.items() for m in members}  # member -> the neuron it folds into
     nodes: dict[str, Any] = {}
+    edges: list[tuple[str, str]] = []
+    out_name: dict[str, str] = {}  # a pre-spike neuron's spikes leave from its Delay
+    taken = set(names.values())
     for n in graph.nodes:
         if n.id in folded:
             continue
@@ -63,16 +73,19 @@ def to_nir(graph: Graph, dt: float | None = None):
         nir_node = write_node(n, in_shape, dt, out_dtype, folds.get(n.id, (None, None))[1])
         nir_node.metadata = metadata(n)
         nodes[names[n.id]] = nir_node
-    edges: list[tuple[str, str]] = []
-    for e in graph.edges:
+        if spikes_before_update(n):
+            out_name[n.id] = _pre_spike_delay(nir, n, names[n.id], nodes, edges, taken, dt, out_dtype)
+    kept_marks = _marks_no_reader_places(graph)
+    for index, e in enumerate(graph.edges):
         where = f"edge {e.src!r} -> {e.dst!r}"
         if e.src in folded and head.get(e.src) is not None and e.dst in (head[e.src], *folds[head[e.src]][0]):
             continue  # inside a folded chain
         if e.src_port != "out" or e.dst_port != "in":
             raise NIRConversionError(where, f"reads port {e.src_port!r} into port {e.dst_port!r}; NIR edges carry "
                                      "a node's only output into its only input", "read the 'out' port only")
-        src, dst = names[head.get(e.src, e.src)], names[head.get(e.dst, e.dst)]
-        if not e.delay:
+        src_id = head.get(e.src, e.src)
+        src, dst = out_name.get(src_id, names[src_id]), names[head.get(e.dst, e.dst)]
+        if not e.delay and index not in kept_marks:
             if (src, dst) in edges:
                 raise NIRConversionError(where, "appears twice; NIR edges are unique",
                                          "merge the two edges (e.g. double the weights) or delay one")
@@ -100,6 +113,34 @@ def write_nir(graph: Graph, path: str | os.PathLike, dt: float | None = None) ->
     nir.write(buffer, converted)
     _atomic_write(path, buffer.getvalue())
     return path
+
+
+def _pre_spike_delay(nir, node: Node, name: str, nodes: dict, edges: list, taken: set, dt: float, dtype) -> str:
+    """Add the Delay of one step after a pre-spike neuron's NIR node ``name`` (table.as_pre_spike) and return
+    its name, which the neuron's out-edges leave from. Its note names the neuron, for snnir's import."""
+    delay = _fresh(f"{name}.{PRE_SPIKE_SUFFIX}", taken | set(nodes))
+    taken.add(delay)
+    nodes[delay] = nir.Delay(delay=np.full(tuple(node.shape), dt, dtype),
+                             metadata={META: json.dumps({"pre_spike": node.id})})
+    edges.append((name, delay))
+    return delay
+
+
+def _marks_no_reader_places(graph: Graph) -> set[int]:
+    """Indices of the feedback-marked zero-delay edges that lie on no zero-delay cycle once every mark is
+    removed. A NIR reader breaks only the zero-delay cycles of the plain graph, so it would never put such a
+    mark's step back (e.g. a loop through a pre-spike neuron's spikes, which needs no break): the step is
+    written as a Delay node instead."""
+    import networkx as nx
+
+    marked = {i for i, e in enumerate(graph.edges) if e.feedback and not e.delay}
+    if not marked:
+        return set()
+    plain = graph.replace(edges=tuple(e.replace(feedback=False) for e in graph.edges))
+    dep = dependency_graph(plain)
+    comp = {n: k for k, c in enumerate(nx.strongly_connected_components(dep)) for n in c}
+    on_cycle = {key for u, v, key in dep.edges(keys=True) if comp[u] == comp[v]}
+    return marked - on_cycle
 
 
 # ---------------------------------------------------------------------- folding import's frozen helpers
@@ -209,6 +250,8 @@ def _check_round_trip(node: Node, nir_node: Any, in_shape, dt: float) -> None:
     try:
         made = read_node(Context(dt, "euler", dtype), node.id, leaf)
         back = [restore(made[-1], leaf, dt, in_shape)] if len(made) == 1 else made
+        if spikes_before_update(node) and len(back) == 1:
+            back = [as_pre_spike(back[0])]  # the NIR neuron and the Delay after it, folded as import folds them
     except NIRConversionError:
         back = []
     differ = _differences(node, back[0]) if len(back) == 1 else ["the node's form"]

@@ -24,9 +24,14 @@ One step of the spiking neurons (β = decay; IF has β = 1 and g = 1):
                                   v ← u (Spyx's CuBaLIF with "pre"/"same", SNNAX's LIF with "post"/"next")
 The output on port "out" is s_t; port "v" gives the stored membrane after the step.
 
-``decay_clamp=(lo, hi)`` clips every decay of the node to [lo, hi] in the forward pass (gradient 0
-outside the range, as ``lax.clamp``); SNNAX clamps to (0.5, 1), Spyx to (0, 1). Without a clamp a decay
-must lie in [0, 1].
+``decay_clamp=(lo, hi)`` clips every decay of the node to [lo, hi] in the forward pass; SNNAX clamps to
+(0.5, 1), Spyx to (0, 1). The gradient is 1 strictly inside and 0 outside; exactly at a bound it is 0
+with ``decay_clamp_op="clamp"`` (``lax.clamp``, as SNNAX) and 1/2 with ``"clip"`` (``jnp.clip``, as
+Spyx: a decay that starts at exactly 1.0 still trains). Without a clamp a decay must lie in [0, 1].
+
+``double_reset=True`` (spike_from="pre" with reset_before_leak only) subtracts the reset a second time
+after the leak, v ← u − R(u, s_t): Spyx ≤ 0.1.20's CuBaLIF computes V' = β·(V − θs) + I' − θs, a bug
+fixed in Spyx 1.0, kept as an option so models trained with the old version reload with their numbers.
 """
 
 from __future__ import annotations
@@ -81,12 +86,18 @@ class _Decaying(_Population):
 
     decay_clamp: Bounds | None = Field(
         default=None, description="(lo, hi): every decay is clipped to [lo, hi] in the forward pass")
+    decay_clamp_op: Literal["clamp", "clip"] = Field(
+        default="clamp", description="the gradient exactly at a bound of decay_clamp: 0 ('clamp', lax.clamp) "
+                                     "or 1/2 ('clip', jnp.clip)")
 
     def check(self, inputs):
         problems = super().check(inputs)
         problems += check_bounds(self.decay_clamp, "decay_clamp", 0.0, 1.0)
         if self.decay_clamp is not None and not self.DECAYS:
             problems.append((f"decay_clamp is set but {self.kind} has no decay", "drop decay_clamp"))
+        if self.decay_clamp_op != "clamp" and self.decay_clamp is None:
+            problems.append((f"decay_clamp_op={self.decay_clamp_op!r} is set but there is no decay_clamp",
+                             "set decay_clamp=(lo, hi) or drop decay_clamp_op"))
         for name in self.DECAYS:
             value = getattr(self, name)
             if value is None or self.decay_clamp is not None:
@@ -122,6 +133,8 @@ class _Spiking(_Decaying):
     reset_before_leak: bool = Field(
         default=False, description="reset the stored membrane (with its own spike) before the leak")
     leak: FloatArray | None = Field(default=None, description="λ: a constant subtracted from the membrane every step")
+    double_reset: bool = Field(
+        default=False, description="subtract the reset again after the leak (Spyx <= 0.1.20's CuBaLIF)")
     fire_at_threshold: bool = Field(default=False, description="H(0) = 1 (spike when v == θ) if True")
     detach_reset: bool = Field(default=True, description="stop gradients through the reset term")
     surrogate: Surrogate = Field(default_factory=lambda: Surrogate(name="superspike"))
@@ -147,6 +160,9 @@ class _Spiking(_Decaying):
                              "reset with before the leak",
                              "use reset_at='next' (reset with the previous step's spike, as SNNAX's LIF) or "
                              "spike_from='pre' (as Spyx's CuBaLIF)"))
+        if self.double_reset and not (self.reset_before_leak and self.spike_from == "pre"):
+            problems.append(("double_reset=True needs reset_before_leak=True and spike_from='pre'",
+                             "set both (Spyx <= 0.1.20's CuBaLIF), or drop double_reset"))
         return problems
 
 
