@@ -517,12 +517,11 @@ def test_negative_threshold_is_refused():
     (snnir.LIF(id="n", shape=(4,), decay=0.9, spike_from="pre", detach_reset=False), "reset='subtract'"),
     (snnir.CubaLIF(id="n", shape=(4,), syn_decay=0.5, mem_decay=0.9, **PRE), "reset='subtract'"),
     # options NIR cannot hold follow the exporter's rule: refused, named
-    (snnir.LIF(id="n", shape=(4,), decay=0.9, reset="zero", decay_clamp=(0.0, 1.0), **PRE), "decay_clamp"),
     (snnir.CubaLIF(id="n", shape=(4,), syn_decay=0.5, mem_decay=0.9, reset="zero", current_lag=True, **PRE),
      "current_lag"),
     (snnir.LIF(id="n", shape=(4,), decay=0.9, reset="zero", fire_at_threshold=True, **PRE), "fire_at_threshold"),
     (snnir.ALIF(id="n", shape=(4,), decay=0.9, adapt_decay=0.9, spike_from="pre"), "NIR has no ALIF node"),
-], ids=["lif_subtract", "cubalif_subtract", "decay_clamp", "current_lag", "fire_at_threshold", "alif"])
+], ids=["lif_subtract", "cubalif_subtract", "current_lag", "fire_at_threshold", "alif"])
 def test_other_options_follow_the_exporters_rules(neuron, message):
     _refused(neuron, message)
 
@@ -530,3 +529,34 @@ def test_other_options_follow_the_exporters_rules(neuron, message):
 def test_notes_of_the_delay_name_the_neuron():
     ng = _exported()
     assert json.loads(ng.nodes["n.spike_delay"].metadata["snnir"]) == {"pre_spike": "n"}
+
+
+def test_clamped_decays_export_as_the_values_that_compute():
+    """NIR has no clamp: a clamped decay is written clipped (exact numbers), and the clamp comes back
+    through snnir's note."""
+    import jax.numpy as jnp
+
+    g = snnir.Graph(nodes=[snnir.Input(id="in", shape=(2,)),
+                           snnir.LI(id="li", shape=(2,), decay=np.array([1.3, 0.5], np.float32),
+                                    decay_clamp=(0.0, 0.9), decay_clamp_op="clip"),
+                           snnir.Output(id="out")],
+                    edges=[snnir.Edge("in", "li"), snnir.Edge("li", "out")])
+    exported = snnir.to_nir(g, dt=1e-3)
+    tau = np.asarray(exported.nodes["li"].tau, np.float64)
+    np.testing.assert_allclose(tau, 1e-3 / (1 - np.array([0.9, 0.5])), rtol=1e-6)  # 1.3 clipped to 0.9
+    back = snnir.from_nir(exported, dt=1e-3).node("li")
+    assert back.decay_clamp == (0.0, 0.9) and back.decay_clamp_op == "clip"
+    xs = jnp.asarray(np.random.default_rng(0).uniform(0, 1, (8, 1, 2)), jnp.float32)
+    ys = [np.asarray(p(p.init_state((1,)), xs)[1]["out"]) for p in map(snnir.compile, (g, snnir.from_nir(exported, dt=1e-3)))]
+    np.testing.assert_allclose(ys[0], ys[1], rtol=1e-6)
+
+
+def test_spyx_neurons_are_refused_for_their_subtractive_reset():
+    """Spyx's neurons subtract θ on a spike; NIR's neurons reset to v_reset, so no NIR graph computes them."""
+    from flax import nnx
+
+    import snnir.compat.spyx.nn as snn
+
+    model = snn.Sequential(nnx.Linear(3, 4, rngs=nnx.Rngs(0)), snn.LIF((4,), beta=0.9))
+    with pytest.raises(snnir.NIRConversionError, match="reset='subtract' has no NIR form"):
+        snnir.to_nir(model.graph, dt=1e-3)

@@ -318,6 +318,24 @@ def _spiking_checks(node):
         _pre_spike_checks(node)
 
 
+def _decay(node, name: str, shape) -> np.ndarray:
+    """A decay as the forward pass uses it: clipped to ``decay_clamp`` when the node has one (NIR has no
+    clamp; the clipped value is the one that computes, so the export is exact)."""
+    value = full(getattr(node, name), shape, np.float64)
+    clamp = getattr(node, "decay_clamp", None)
+    return value if clamp is None else np.clip(value, clamp[0], clamp[1])
+
+
+def with_clipped_decays(node):
+    """``node`` with every decay replaced by its clipped value (what the forward pass uses)."""
+    clamp = getattr(node, "decay_clamp", None)
+    if clamp is None:
+        return node
+    changes = {d: np.clip(getattr(node, d), clamp[0], clamp[1]).astype(getattr(node, d).dtype)
+               for d in getattr(node, "DECAYS", ()) if getattr(node, d, None) is not None}
+    return node.replace(**changes)
+
+
 def _v_reset(node, shape, dtype):
     return full(0.0 if node.reset == "zero" else node.reset_value, shape, dtype)
 
@@ -364,7 +382,7 @@ def read_lif(ctx, nid, p, hint):
 def write_lif(nir, node, in_shape, dt, dtype, fold=None):
     _spiking_checks(node)
     shape = tuple(node.shape)
-    beta = full(node.decay, shape, np.float64)
+    beta = _decay(node, "decay", shape)
     tau, r, one_minus = _tau_and_r(node, beta, node.input_scale, dt)
     r = r * _gain(fold, shape)
     return nir.LIF(tau=tau.astype(dtype), r=r.astype(dtype), v_leak=_v_leak(node, one_minus, shape).astype(dtype),
@@ -401,7 +419,7 @@ def read_li(ctx, nid, p, hint):
 
 def write_li(nir, node, in_shape, dt, dtype, fold=None):
     shape = tuple(node.shape)
-    beta = full(node.decay, shape, np.float64)
+    beta = _decay(node, "decay", shape)
     tau, r, one_minus = _tau_and_r(node, beta, node.input_scale, dt)
     g_li = one_minus if node.input_scale == "one_minus_decay" else np.ones(shape)
     return nir.LI(tau=tau.astype(dtype), r=(r * _gain(fold, shape)).astype(dtype),
@@ -456,7 +474,7 @@ def write_cubalif(nir, node, in_shape, dt, dtype, fold=None):
     shape = tuple(node.shape)
     if node.mem_decay is None:
         refuse(node, "mem_decay=None (no membrane leak) has no finite NIR time constant", "give a mem_decay below 1")
-    alpha, beta = full(node.syn_decay, shape, np.float64), full(node.mem_decay, shape, np.float64)
+    alpha, beta = _decay(node, "syn_decay", shape), _decay(node, "mem_decay", shape)
     tau_syn, w_in, _ = _tau_and_r(node, alpha, node.input_scale, dt, "syn_decay")
     tau_mem, r, one_minus = _tau_and_r(node, beta, node.input_scale, dt, "mem_decay")
     return nir.CubaLIF(tau_syn=tau_syn.astype(dtype), tau_mem=tau_mem.astype(dtype),
@@ -479,7 +497,7 @@ def write_cubali(nir, node, in_shape, dt, dtype, fold):
     syn, shape = fold.syn, tuple(node.shape)
     if syn.input_scale != node.input_scale:
         refuse(node, "its current and membrane stages have different input_scale forms", "use one form for both")
-    alpha, beta = full(syn.decay, shape, np.float64), full(node.decay, shape, np.float64)
+    alpha, beta = _decay(syn, "decay", shape), _decay(node, "decay", shape)
     tau_syn, w_in, _ = _tau_and_r(syn, alpha, syn.input_scale, dt, "decay")
     tau_mem, r, one_minus = _tau_and_r(node, beta, node.input_scale, dt)
     g_mem = one_minus if node.input_scale == "one_minus_decay" else np.ones(shape)

@@ -35,7 +35,8 @@ from ..files import _atomic_write
 from .errors import NIRConversionError, check_dt
 from .notes import META, metadata, nir_params
 from .params import Context, RTOL
-from .table import PRE_SPIKE_SUFFIX, Fold, as_pre_spike, read_node, refuse, spikes_before_update, write_node
+from .table import (PRE_SPIKE_SUFFIX, Fold, as_pre_spike, read_node, refuse, spikes_before_update,
+                    with_clipped_decays, write_node)
 
 
 def to_nir(graph: Graph, dt: float | None = None):
@@ -254,7 +255,7 @@ def _check_round_trip(node: Node, nir_node: Any, in_shape, dt: float) -> None:
             back = [as_pre_spike(back[0])]  # the NIR neuron and the Delay after it, folded as import folds them
     except NIRConversionError:
         back = []
-    differ = _differences(node, back[0]) if len(back) == 1 else ["the node's form"]
+    differ = _differences(with_clipped_decays(node), back[0]) if len(back) == 1 else ["the node's form"]
     if differ:
         refuse(node, "option(s) " + ", ".join(f"{f}={_show(getattr(node, f, None))}" for f in differ) +
                " have no NIR equivalent", "NIR's neurons spike when v > threshold in the step of their input and "
