@@ -47,7 +47,7 @@ def __getattr__(name: str):
         value = getattr(_api, name)
         globals()[name] = value  # later look-ups are plain attribute reads
         return value
-    if name in _SUBPACKAGES:  # ``snnir.train.fit`` without a separate ``import snnir.train``
+    if name in _SUBPACKAGES:  # ``snnir.train.integral_accuracy`` without a separate ``import snnir.train``
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
