@@ -341,8 +341,11 @@ def test_activity_regularization_and_population_code_as_spyx_1_0():
     code = snn.PopulationCode(2)(jnp.arange(12.0).reshape(2, 6))
     np.testing.assert_array_equal(np.asarray(code), [1, 5, 9, 13, 17, 21])
     reg = snn.ActivityRegularization("ActReg")  # Spyx 0.1.x's form: the name first, the shape from the chain
-    g = snn.Sequential(nnx.Linear(3, 6, rngs=rngs), snn.LIF((6,), beta=0.9), reg).graph
-    assert g.node("ActReg").shape == (6,)
+    old_style = snn.Sequential(model.layers[0], model.layers[1], reg)  # the same Linear and LIF
+    assert old_style.graph.node("ActReg").shape == (6,)
+    assert [None if s is None else s.shape for s in old_style.initial_state(2)] == [None, (2, 6), (2, 6)]
+    _, counts = snn.run(old_style, xs)
+    np.testing.assert_array_equal(np.asarray(counts[2]), np.asarray(states[2]))
 
 
 @pytest.mark.standard_promotion  # optax's Adam promotes its step count implicitly

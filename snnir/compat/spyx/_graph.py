@@ -165,10 +165,10 @@ def to_ir_state(plan: Plan, states: Sequence[Any], batch_size: int, dtype=jnp.fl
             raise SpyxCompatError(f"layer {slot.state_node!r} is stateful but its state is None"
                                   "\n  hint: start from model.initial_state(batch_size)")
         packed = jnp.asarray(packed)
-        if packed.shape != (int(batch_size),) + _packed_shape(slot):
+        if packed.shape != (int(batch_size),) + packed_shape(slot):
             raise SpyxCompatError(
                 f"the state of layer {slot.state_node!r} has shape {tuple(packed.shape)}, expected "
-                f"{(int(batch_size),) + _packed_shape(slot)}\n  hint: start from model.initial_state(batch_size)")
+                f"{(int(batch_size),) + packed_shape(slot)}\n  hint: start from model.initial_state(batch_size)")
         parts = jnp.split(packed, len(slot.state_vars), axis=-1)
         rank = len(slot.spyx_shape)
         entry = dict(state[slot.state_node])
@@ -178,7 +178,8 @@ def to_ir_state(plan: Plan, states: Sequence[Any], batch_size: int, dtype=jnp.fl
     return state
 
 
-def _packed_shape(slot: Slot) -> tuple[int, ...]:
+def packed_shape(slot: Slot) -> tuple[int, ...]:
+    """A stateful layer's state per sample in Spyx's form (its variables concatenated on the last axis)."""
     return slot.spyx_shape[:-1] + (slot.spyx_shape[-1] * len(slot.state_vars),)
 
 

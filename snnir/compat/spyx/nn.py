@@ -75,6 +75,11 @@ class Sequential(nnx.Sequential):
     """
 
     def initial_state(self, batch_size: int) -> list:
+        if any(isinstance(layer, ActivityRegularization) and layer.hidden_shape is None for layer in self.layers):
+            # Spyx 0.1.x's ActivityRegularization() takes its shape from the chain: read it off the plan
+            _, plan = plan_chain(self.layers, _first_shape(self.layers))
+            return [None if slot.state_node is None else
+                    jnp.zeros((int(batch_size),) + _graph.packed_shape(slot)) for slot in plan.slots]
         return _graph.initial_states(self.layers, batch_size)
 
     def __call__(self, x: jax.Array, state: Sequence[Any]):
