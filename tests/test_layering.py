@@ -19,7 +19,7 @@ ALLOWED = {
     "snnir.kernels": {"snnir.kernels"},
     "snnir.runtime": {"snnir.ir", "snnir.analysis", "snnir.kernels", "snnir.runtime"},
     "snnir.viz": {"snnir.ir", "snnir.analysis", "snnir.verification", "snnir.viz"},
-    "snnir.train": {"snnir.train"},
+    "snnir.train": {"snnir.ir", "snnir.train"},
 }
 
 

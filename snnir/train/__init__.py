@@ -11,6 +11,7 @@ ones. Each function's docstring states its equation; docs/train.md maps Spyx's a
 """
 
 from .data import iterate_batches, pack_spikes, shift_augment, shuffle_batches, unpack_spikes
+from .fit import History, decay_bounds, evaluate, fit, keep_in_range
 from .encoders import angle_code, delta_code, latency_code, latency_spike_times, rate_code
 from .losses import (
     ce_count_loss,
@@ -28,6 +29,7 @@ from .readout import first_spike_times, integral, population_counts, spike_count
 from .regularizers import silence_regularizer, sparsity_regularizer
 
 __all__ = [
+    "fit", "evaluate", "History", "decay_bounds", "keep_in_range",
     # losses
     "integral_cross_entropy", "ce_rate_loss", "ce_count_loss", "ce_max_membrane_loss", "mse_count_loss",
     "mse_membrane_loss", "mse_rate_loss", "smoothed_one_hot", "snntorch_targets",
