@@ -305,10 +305,14 @@ def test_every_pooling_option_runs_in_a_graph_as_spyx_pools(window, strides, pad
     np.testing.assert_array_equal(np.asarray(outs), np.asarray(pooled))
 
 
-def test_pools_snnir_cannot_express_are_refused_with_a_hint():
-    xs = jnp.zeros((1, 1, 4, 4, 2))
+def test_pools_no_snnir_node_computes_run_the_spyx_way_and_have_no_graph():
+    xs = jnp.asarray(np.random.default_rng(5).integers(0, 2, (2, 1, 4, 4, 2)), jnp.float32)
+    model = snn.Sequential(snn.SumPool((1, 2, 2, 2), 1, "VALID"), snn.LI((3, 3, 1), beta=0.0))  # pools channels
+    outs, _ = snn.run(model, xs)
+    np.testing.assert_array_equal(np.asarray(outs), np.asarray(jax.vmap(
+        lambda x: snn.sum_pool(x, (1, 2, 2, 2), 1, "VALID"))(xs)))
     with pytest.raises(spyx.SpyxCompatError, match="channel"):
-        snn.run(snn.Sequential(snn.SumPool((1, 2, 2, 2), 1, "VALID"), snn.LI((3, 3, 1), beta=0.0)), xs)
+        model.graph_for((4, 4, 2))
     with pytest.raises(spyx.SpyxCompatError, match="SAME"):
         snn.SumPool(2, 2, "same")
 
@@ -367,8 +371,46 @@ def test_training_with_nnx_optimizer_moves_only_params():
     assert model.layers[1].threshold == 1.0  # a plain number, as in Spyx: never trained
 
 
+class Doubler(nnx.Module):
+    """A user's own stateless module (Spyx's Sequential takes any callable)."""
+
+    def __call__(self, x):
+        return 2.0 * x
+
+
+def test_a_chain_with_a_users_own_module_runs_the_spyx_way():
+    model = snn.Sequential(snn.LIF((3,), beta=0.5), Doubler(), snn.LI((3,), beta=0.9))
+    xs = jnp.asarray(np.random.default_rng(4).uniform(0, 2, (10, 2, 3)), jnp.float32)
+    outs, states = snn.run(model, xs)
+    ref, ref_states = _flax_reference(model, xs)
+    np.testing.assert_allclose(np.asarray(outs), np.asarray(ref), rtol=1e-6)
+    assert states[1] is None
+    g = nnx.grad(lambda m: snn.run(m, xs)[0].sum())(model)
+    g_ref = nnx.grad(lambda m: _flax_reference(m, xs)[0].sum())(model)
+    for a, b in zip(jax.tree.leaves(nnx.state(g, nnx.Param)), jax.tree.leaves(nnx.state(g_ref, nnx.Param))):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5)
+    with pytest.raises(spyx.SpyxCompatError, match="layer 1 is a Doubler"):
+        model.graph  # noqa: B018 - no snnir graph holds it
+
+
 def test_layers_snnir_cannot_place_are_named():
-    with pytest.raises(spyx.SpyxCompatError, match="layer 1 is a custom_jvp"):
-        snn.run(snn.Sequential(snn.LIF((3,), beta=0.5), jax.nn.relu), jnp.zeros((2, 1, 3)))
     with pytest.raises(spyx.SpyxCompatError, match="hidden_shape"):
         snn.run(snn.Sequential(nnx.Linear(3, 4, rngs=nnx.Rngs(0)), snn.LIF((5,), beta=0.5)), jnp.zeros((2, 1, 3)))
+
+
+def test_spyx01_keeps_the_haiku_era_numbers_where_they_differ():
+    import snnir.compat.spyx01 as spyx01
+
+    # CuBaLIF subtracts its reset twice by default (0.1.20), as the hand-checked sequence shows
+    outs, state = spyx01.nn.run(spyx01.nn.CuBaLIF((1,), alpha=0.5, beta=0.5), jnp.array([3.0, 0, 0, 0]).reshape(4, 1, 1))
+    np.testing.assert_array_equal(np.asarray(outs).ravel(), [0, 1, 1, 0])
+    # a short window covers the trailing axes: (2, 2) on NHWC pools W and C
+    frames = jnp.ones((1, 4, 4, 2))
+    assert spyx01.nn.sum_pool(frames, (2, 2), (2, 2), "VALID").shape == (1, 4, 2, 1)
+    assert snn.sum_pool(frames, (2, 2), (2, 2), "VALID").shape == (1, 2, 2, 2)
+    # angle_code without 1.0's shift and clip: bins (-1, 0, 1); digitize gives 0, 2, 3 for -2, 0, 1
+    values = jnp.array([-2.0, 0.0, 1.0])
+    np.testing.assert_array_equal(np.asarray(spyx01.data.angle_code(3, -1.0, 1.0)(values)),
+                                  [[1, 0, 0], [0, 0, 1], [0, 0, 0]])
+    np.testing.assert_array_equal(np.asarray(spyx.data.angle_code(3, -1.0, 1.0)(values)),
+                                  [[1, 0, 0], [0, 1, 0], [0, 0, 1]])

@@ -10,8 +10,8 @@
     traces, state = snn.run(model, xs)        # xs time-major [T, B, 8]
 
 ``nn`` holds the layers (Flax NNX modules; flax is needed), ``axn`` the surrogate gradients, ``fn``
-the losses and regularisers, ``data`` the encoders and augmentations (the last two over
-:mod:`snnir.train`). The layers are also reachable from here (``spyx.LIF``) for short scripts.
+the losses and regularisers, ``data`` the encoders and augmentations (both over :mod:`snnir.train`),
+``optimize`` Spyx's training loops (``fit``, ``compile_fit``). The layers are also reachable from here (``spyx.LIF``) for short scripts.
 """
 
 from . import axn, nn
@@ -19,14 +19,14 @@ from ._graph import SpyxCompatError
 from .nn import (ALIF, IF, LI, LIF, PSU_LIF, ActivityRegularization, AssociativeLIF, CuBaLIF, Flatten,
                  PopulationCode, RCuBaLIF, RIF, RLIF, Sequential, SumPool, run, sum_pool)
 
-__all__ = ["axn", "nn", "fn", "data", "SpyxCompatError", "ALIF", "IF", "LI", "LIF", "PSU_LIF", "AssociativeLIF",
+__all__ = ["axn", "nn", "fn", "data", "optimize", "SpyxCompatError", "ALIF", "IF", "LI", "LIF", "PSU_LIF", "AssociativeLIF",
            "CuBaLIF", "RIF", "RLIF", "RCuBaLIF", "ActivityRegularization", "PopulationCode", "SumPool", "sum_pool",
            "Flatten", "Sequential", "run"]
 
 
 def __getattr__(name: str):
-    # fn and data are imported on first use: they build on snnir.train, which needs optax only
-    if name in ("fn", "data"):
+    # fn, data and optimize are imported on first use: they build on snnir.train and optax
+    if name in ("fn", "data", "optimize"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

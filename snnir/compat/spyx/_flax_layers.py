@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._base import Layer, current, nnx, out_shape
-from ._graph import Placer, Slot, SpyxCompatError, kind
+from ._graph import Unplaceable, Placer, Slot, SpyxCompatError, kind
 from ._layout import CHANNELS_LAST, SAME, FlatPermutation
 
 class _FlaxLinear:
@@ -22,7 +22,7 @@ class _FlaxLinear:
     @staticmethod
     def place(layer, placer: Placer) -> Slot:
         if len(placer.spyx_shape) != 1:
-            raise SpyxCompatError(f"nnx.Linear on per-sample shape {tuple(placer.spyx_shape)} (Flax applies it to "
+            raise Unplaceable(f"nnx.Linear on per-sample shape {tuple(placer.spyx_shape)} (Flax applies it to "
                                   "the last axis) has no snnir layer\n  hint: Flatten before it")
         if placer.spyx_shape[0] != layer.in_features:
             raise SpyxCompatError(f"nnx.Linear({layer.in_features}, {layer.out_features}) receives "
@@ -61,17 +61,17 @@ class _FlaxConv:
     def place(layer, placer: Placer) -> Slot:
         n = len(layer.kernel_size)
         if n not in (1, 2) or len(placer.spyx_shape) != n + 1:
-            raise SpyxCompatError(f"nnx.Conv with a {n}-D kernel on per-sample shape {tuple(placer.spyx_shape)}: "
+            raise Unplaceable(f"nnx.Conv with a {n}-D kernel on per-sample shape {tuple(placer.spyx_shape)}: "
                                   "snnir has Conv1d on (L, C) and Conv2d on (H, W, C)\n  hint: check the input shape")
         if placer.layout is not CHANNELS_LAST:
-            raise SpyxCompatError("nnx.Conv reads channels-last images, but the data here is not one"
+            raise Unplaceable("nnx.Conv reads channels-last images, but the data here is not one"
                                   "\n  hint: feed [B, H, W, C] images to the first layer")
         if _tuple(layer.input_dilation, n) != (1,) * n:
-            raise SpyxCompatError("nnx.Conv with input_dilation has no snnir layer\n  hint: use input_dilation=1")
+            raise Unplaceable("nnx.Conv with input_dilation has no snnir layer\n  hint: use input_dilation=1")
         padding = layer.padding
         if isinstance(padding, str):
             if padding.upper() not in ("SAME", "VALID"):
-                raise SpyxCompatError(f"nnx.Conv padding {padding!r} has no snnir layer\n  hint: use 'SAME' or 'VALID'")
+                raise Unplaceable(f"nnx.Conv padding {padding!r} has no snnir layer\n  hint: use 'SAME' or 'VALID'")
             padding = padding.lower()
         elif isinstance(padding, (int, np.integer)):
             padding = ((int(padding), int(padding)),) * n
@@ -112,7 +112,7 @@ class Placed:
         elif isinstance(layer, nnx.Conv):
             self.adapter = _FlaxConv
         else:
-            raise SpyxCompatError(
+            raise Unplaceable(
                 f"layer {index} is a {type(layer).__name__}, which snnir.compat.spyx cannot place in a graph"
                 "\n  hint: use the layers of snnir.compat.spyx.nn, nnx.Linear or nnx.Conv")
 

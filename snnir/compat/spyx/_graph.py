@@ -33,6 +33,11 @@ class SpyxCompatError(SnnirError, ValueError):
     """A Spyx-style layer was given arguments snnir cannot turn into a model."""
 
 
+class Unplaceable(SpyxCompatError):
+    """A layer that no snnir graph node computes (a user's own module, a pool over the channels, ...).
+    A chain holding one runs the Spyx way instead, layer after layer; only ``model.graph`` refuses it."""
+
+
 def kind(name: str) -> type[Node]:
     return node_kinds()[name]
 

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._base import Layer, out_shape
-from ._graph import Slot, SpyxCompatError, as_shape, kind
+from ._graph import Unplaceable, Slot, SpyxCompatError, as_shape, kind
 from ._layout import CHANNELS_LAST, SAME, FlatPermutation
 
 class ActivityRegularization(Layer):
@@ -64,14 +64,14 @@ class PopulationCode(Layer):
 
     def place(self, placer, index, last):
         if not last:
-            raise SpyxCompatError("PopulationCode flattens the batch (as Spyx's does), so it must be the last layer"
+            raise Unplaceable("PopulationCode flattens the batch (as Spyx's does), so it must be the last layer"
                                   "\n  hint: move it to the end, or sum the outputs yourself")
         width = int(np.prod(placer.spyx_shape))
         if width % self.num_classes:
             raise SpyxCompatError(f"PopulationCode({self.num_classes}) needs a width that is a multiple of "
                                   f"{self.num_classes}, got {width}")
         if len(placer.spyx_shape) != 1 or placer.layout is not SAME:
-            raise SpyxCompatError("PopulationCode needs a 1-D input per sample\n  hint: Flatten before it")
+            raise Unplaceable("PopulationCode needs a 1-D input per sample\n  hint: Flatten before it")
         nid = placer.name("PopulationCode", self.name)
         placer.chain(kind("PopulationCode")(id=nid, group_size=self.num_classes))
         placer.advance((width // self.num_classes,))
@@ -99,10 +99,11 @@ class Flatten(Layer):
         return Slot()
 
 
-def _infer_window(ndim: int, size: Any, channel_axis: int | None) -> tuple[int, ...]:
+def _infer_window(ndim: int, size: Any, channel_axis: int | None, legacy: bool = False) -> tuple[int, ...]:
     """Spyx 1.0's window (or strides) for an array of rank ``ndim`` (batch on axis 0): an int pools every
     axis but the batch and the channel axis; a shorter tuple covers the spatial axes; a full one is
-    taken as it is."""
+    taken as it is. ``legacy``: Spyx ≤ 0.1.20's rule, a shorter tuple covers the *trailing* axes (left
+    padded with 1s), so (2, 2) on NHWC pools W and C."""
     if channel_axis and not 0 <= abs(channel_axis) < ndim:
         raise SpyxCompatError(f"invalid channel_axis {channel_axis} for an array of rank {ndim}")
     if channel_axis and channel_axis < 0:
@@ -110,6 +111,8 @@ def _infer_window(ndim: int, size: Any, channel_axis: int | None) -> tuple[int, 
     if isinstance(size, (int, np.integer)):
         return (1,) + tuple(int(size) if d != channel_axis else 1 for d in range(1, ndim))
     size = tuple(int(s) for s in size)
+    if legacy and len(size) < ndim:
+        return (1,) * (ndim - len(size)) + size
     if len(size) < ndim:
         spatial = [d for d in range(ndim) if d != 0 and d != channel_axis]
         if len(size) == len(spatial):
@@ -123,13 +126,14 @@ def _infer_window(ndim: int, size: Any, channel_axis: int | None) -> tuple[int, 
     return size
 
 
-def sum_pool(value: jax.Array, window_shape, strides, padding: str, channel_axis: int | None = -1) -> jax.Array:
+def sum_pool(value: jax.Array, window_shape, strides, padding: str, channel_axis: int | None = -1, *,
+             legacy_windows: bool = False) -> jax.Array:
     """Spyx 1.0 sum_pool: ``lax.reduce_window`` sums; windows as :func:`_infer_window` reads them,
-    padding "SAME" or "VALID"."""
+    padding "SAME" or "VALID" (``legacy_windows``: Spyx ≤ 0.1.20's window rule)."""
     if padding not in ("SAME", "VALID"):
         raise SpyxCompatError(f"Invalid padding '{padding}', must be 'SAME' or 'VALID'.")
-    window = _infer_window(value.ndim, window_shape, channel_axis)
-    step = _infer_window(value.ndim, strides, channel_axis)
+    window = _infer_window(value.ndim, window_shape, channel_axis, legacy_windows)
+    step = _infer_window(value.ndim, strides, channel_axis, legacy_windows)
     return jax.lax.reduce_window(value, jnp.zeros((), value.dtype), jax.lax.add, window, step, padding)
 
 
@@ -144,29 +148,33 @@ class SumPool(Layer):
         self.window_shape, self.strides, self.padding, self.channel_axis = window_shape, strides, padding, channel_axis
         self.name = name
 
+    #: Spyx ≤ 0.1.20's window rule (snnir.compat.spyx01)
+    LEGACY_WINDOWS = False
+
     def __call__(self, value: jax.Array) -> jax.Array:
-        return sum_pool(value, self.window_shape, self.strides, self.padding, self.channel_axis)
+        return sum_pool(value, self.window_shape, self.strides, self.padding, self.channel_axis,
+                        legacy_windows=self.LEGACY_WINDOWS)
 
     def structure(self):
         freeze = lambda v: v if isinstance(v, (int, np.integer)) else tuple(v)  # noqa: E731
-        return ("SumPool", freeze(self.window_shape), freeze(self.strides), self.padding, self.channel_axis, self.name)
+        return ("SumPool", self.LEGACY_WINDOWS, freeze(self.window_shape), freeze(self.strides), self.padding, self.channel_axis, self.name)
 
     def place(self, placer, index, last):
         spyx = tuple(placer.spyx_shape)
         ndim = len(spyx) + 1
-        window = _infer_window(ndim, self.window_shape, self.channel_axis)
-        step = _infer_window(ndim, self.strides, self.channel_axis)
+        window = _infer_window(ndim, self.window_shape, self.channel_axis, self.LEGACY_WINDOWS)
+        step = _infer_window(ndim, self.strides, self.channel_axis, self.LEGACY_WINDOWS)
         channel = None if not self.channel_axis else self.channel_axis % ndim
         if channel is None or channel == 0 or ndim not in (3, 4):
-            raise SpyxCompatError(
+            raise Unplaceable(
                 f"SumPool with channel_axis={self.channel_axis} on per-sample shape {spyx} cannot be a snnir pool"
                 "\n  hint: pool images (C, L)/(C, H, W) with channel_axis=1 or (L, C)/(H, W, C) with channel_axis=-1")
         if window[0] != 1 or window[channel] != 1 or step[0] != 1 or step[channel] != 1:
-            raise SpyxCompatError(f"SumPool window {window} (strides {step}) pools the batch or the channel axis, "
+            raise Unplaceable(f"SumPool window {window} (strides {step}) pools the batch or the channel axis, "
                                   "which no snnir layer does\n  hint: give the channel and batch axes a window of 1")
         channels_last = channel == ndim - 1
         if channels_last != (placer.layout is CHANNELS_LAST):
-            raise SpyxCompatError(
+            raise Unplaceable(
                 f"SumPool with channel_axis={self.channel_axis} meets data laid out "
                 f"{'channels-last' if placer.layout is CHANNELS_LAST else 'channels-first'}"
                 "\n  hint: use channel_axis=-1 after nnx.Conv (Flax is channels-last), channel_axis=1 otherwise")

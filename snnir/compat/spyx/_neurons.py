@@ -11,7 +11,7 @@ import numpy as np
 from . import _graph
 from ._base import Layer, current, nnx, per_neuron
 from ._chain import single_step
-from ._graph import Placer, Slot, SpyxCompatError, as_shape, kind
+from ._graph import Unplaceable, Placer, Slot, SpyxCompatError, as_shape, kind
 from ._layout import SAME, Layout
 from .axn import as_surrogate, superspike
 
@@ -212,7 +212,7 @@ class _Recurrent(_Neuron):
     def place(self, placer, index, last):
         self._check_shape(placer)
         if placer.layout is not SAME:
-            raise SpyxCompatError(f"{type(self).__name__} after a flattened image is not supported"
+            raise Unplaceable(f"{type(self).__name__} after a flattened image is not supported"
                                   "\n  hint: put a Linear layer before it")
         nid = placer.name(type(self).__name__, self.name)
         n = self.hidden_shape[0]

@@ -42,7 +42,7 @@ import jax.numpy as jnp
 from . import _graph
 from ._base import nnx
 from ._chain import filled_program, plan_chain
-from ._graph import SpyxCompatError
+from ._graph import SpyxCompatError, Unplaceable
 from ._layers import ActivityRegularization, Flatten, PopulationCode, SumPool, sum_pool
 from ._neurons import ALIF, IF, LI, LIF, PSU_LIF, RIF, RLIF, AssociativeLIF, CuBaLIF, RCuBaLIF, _Neuron
 
@@ -84,7 +84,10 @@ class Sequential(nnx.Sequential):
 
     def __call__(self, x: jax.Array, state: Sequence[Any]):
         x = jnp.asarray(x)
-        entries, plan = plan_chain(self.layers, tuple(x.shape[1:]))
+        try:
+            entries, plan = plan_chain(self.layers, tuple(x.shape[1:]))
+        except Unplaceable:  # a layer no snnir node computes: Spyx's own step, layer after layer
+            return _layer_by_layer(self.layers, x, state)
         prog = filled_program(entries, plan)
         ir_state = _graph.to_ir_state(plan, state, x.shape[0])
         ir_state, ys = prog.step(ir_state, plan.input_layout.to_ir(x, x.ndim - 1))
@@ -102,6 +105,21 @@ class Sequential(nnx.Sequential):
         return self.graph_for(_first_shape(self.layers))
 
 
+def _layer_by_layer(layers: Sequence[Any], x: jax.Array, state: Sequence[Any]):
+    """Spyx's ``Sequential.__call__``: a stateful layer (its state not None) steps, any other is applied."""
+    if len(state) != len(layers):
+        raise SpyxCompatError(f"the state has {len(state)} entries but the model has {len(layers)} layers"
+                              "\n  hint: start from model.initial_state(batch_size)")
+    new_state = []
+    for layer, s in zip(layers, state):
+        if s is not None:
+            x, s = layer(x, s)
+        else:
+            x = layer(x)
+        new_state.append(s)
+    return x, new_state
+
+
 def _first_shape(layers: Sequence[Any]) -> tuple[int, ...]:
     first = layers[0]
     if isinstance(first, nnx.Linear):
@@ -116,8 +134,9 @@ def run(model: Any, x: jax.Array, state: Any = None, *, batch_major: bool = Fals
     """Spyx 1.0's ``nn.run``: the model over all steps of ``x`` (time-major [T, B, ...], or [B, T, ...]
     with ``batch_major=True``); returns ``(outputs, final_state)`` with outputs in the input's layout.
 
-    A :class:`Sequential` of snnir-placeable layers, or one such layer, runs as one compiled snnir
-    program; any other model with Spyx's contract runs Spyx's own ``lax.scan`` loop.
+    A :class:`Sequential` of layers snnir places in a graph, or one such layer, runs as one compiled
+    snnir program. Any other model with Spyx's contract (a chain holding the user's own module, say) runs
+    Spyx's own ``lax.scan`` loop, each step layer by layer, with the same numbers.
     """
     x = jnp.asarray(x)
     if batch_major:
@@ -133,10 +152,13 @@ def run(model: Any, x: jax.Array, state: Any = None, *, batch_major: bool = Fals
             raise SpyxCompatError("run: the model has no initial_state and no state= was given"
                                   "\n  hint: wrap stateless layers in snn.Sequential, or pass state=")
         state = model.initial_state(x.shape[1])
+    try:
+        entries, plan = (None, None) if layers is None else plan_chain(layers, tuple(x.shape[2:]))
+    except Unplaceable:  # the chain runs the Spyx way (each step layer by layer)
+        layers = None
     if layers is None:
         final, outputs = _graph.scan_run(model, state, x)
     else:
-        entries, plan = plan_chain(layers, tuple(x.shape[2:]))
         prog = filled_program(entries, plan)
         ir_state = _graph.to_ir_state(plan, [state] if single else state, x.shape[1])
         ir_state, ys = prog(ir_state, plan.input_layout.to_ir(x, x.ndim - 2))
