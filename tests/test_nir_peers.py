@@ -1,10 +1,14 @@
 """snnir against snnTorch and Norse, through NIR files they and snnir wrote (fixtures recorded by
-tests/corpus/nir/generate.py in a throwaway environment; neither peer is a test dependency).
+tests/corpus/nir/generate.py in throwaway environments; neither peer is a test dependency).
 
 - ``snntorch_*``, ``norse_*``: models built, run and exported by the peer. snnir imports the peer's file
   and must give the peer's own numbers, and those of a float64 reading of NIR's equations.
-- ``snnir_*``: models exported by snnir (feedback as plain cycles), imported and run by each peer. The
-  peer whose parameter form the model uses must give snnir's numbers.
+- ``snnir_*``: models exported by snnir (feedback as plain cycles; pre-spike neurons, edge delays and
+  marks on no loop as NIR Delay nodes), imported and run by each peer configuration: snnTorch 1.0's
+  ``import_from_nir`` (``snntorch``), snnTorch 1.0's module map run by nirtorch's GraphExecutor
+  (``snntorch_graph_executor``), snnTorch 0.9.4's ``import_from_nir`` (``snntorch_0_9_4``) and Norse 1.1
+  (``norse``). On the models in its parameter form, each gives snnir's numbers exactly, or fails as
+  :data:`PEER_GAPS` records (and docs/nir.md, "The peers").
 
 Where a peer disagrees with NIR's own semantics, the manifest's ``peer_disagreements`` says why (and
 docs/nir.md, "The peers"): snnir follows NIR there, and the test shows which snnir option gives the
@@ -13,6 +17,7 @@ peer's numbers. Inputs and parameters are dyadic, so spikes compare exactly.
 
 import json
 import pathlib
+import re
 
 import nir
 import numpy as np
@@ -52,10 +57,14 @@ def test_the_corpus_covers_both_peers_and_both_directions():
     assert {"snntorch_feedforward", "snntorch_conv", "snntorch_rleaky_all_to_all", "snntorch_rleaky_one_to_one",
             "snntorch_rsynaptic_all_to_all", "snntorch_rsynaptic_one_to_one", "norse_feedforward",
             "norse_li_readout"} <= set(PEER_EXPORTS)
-    assert {f"snnir_{m}_{p}" for m in ("feedforward", "rleaky", "rleaky_one_to_one", "rsynaptic", "two_neuron_loop")
+    assert {f"snnir_{m}_{p}" for m in ("feedforward", "rleaky", "rleaky_one_to_one", "rsynaptic", "two_neuron_loop",
+                                       *DELAY_MODELS)
             for p in ("snntorch", "norse")} == set(SNNIR_EXPORTS)
+    for name in SNNIR_EXPORTS:
+        assert set(PEER_FORM) <= set(MANIFEST["fixtures"][name]), name   # every configuration was run
     for path in FIXTURES.iterdir():
         assert path.stat().st_size < 20_000, path.name   # small enough to commit
+    assert sum(p.stat().st_size for p in FIXTURES.parent.rglob("*") if p.is_file()) < 1_000_000
 
 
 @pytest.mark.parametrize("name", PEER_EXPORTS)
@@ -90,9 +99,34 @@ def test_snnir_runs_the_peers_exports_with_their_numbers(name):
     np.testing.assert_array_equal(ys, data["native"])                             # the peer's own numbers
 
 
-def _own_form(name: str, peer: str) -> bool:
-    """Models written in the peer's parameter form: snnTorch's R = τ/dt (dt 1e-4), Norse's R = 1 (dt 1e-3)."""
-    return name.endswith(f"_{peer}")
+#: peer configuration -> the parameter form it imports (snnTorch's R = τ/dt at dt 1e-4, Norse's R = 1 at 1e-3)
+PEER_FORM = {"snntorch": "snntorch", "snntorch_graph_executor": "snntorch", "snntorch_0_9_4": "snntorch",
+             "norse": "norse"}
+#: models whose NIR form holds Delay nodes: (node, delay in steps) that snnir's export must write
+DELAY_MODELS = {"pre_spike": ("lif.spike_delay", 1), "pre_spike_recurrent": ("rlif.spike_delay", 1),
+                "feedback_no_loop": ("delay.fc.lif", 1), "edge_delay": ("delay.lif1.fc2", 2),
+                "delayed_loop": ("delay.w_rec.lif", 2)}
+_NO_DELAY = "delay_dropped"   # no peer computes a NIR Delay: it fails, or runs with other numbers
+#: where a peer configuration does not give snnir's numbers on a model in its form: the error it raises
+#: (a regex) and the manifest's reason; every other model must give snnir's numbers exactly
+PEER_GAPS = {
+    "snntorch": {"rleaky": ("GraphModule' object has no attribute 'items'", "snntorch_import_recurrent"),
+                 "rleaky_one_to_one": ("GraphModule' object has no attribute 'items'", "snntorch_import_recurrent"),
+                 "rsynaptic": ("GraphModule' object has no attribute 'items'", "snntorch_import_recurrent"),
+                 **{m: ("Unknown node type .*Delay", _NO_DELAY) for m in DELAY_MODELS}},
+    "snntorch_graph_executor": {"rsynaptic": ("NoneType' and 'Tensor'", "snntorch_import_rsynaptic_crash"),
+                                **{m: (None, _NO_DELAY) for m in DELAY_MODELS}},
+    "snntorch_0_9_4": {"rleaky": ("LIF in subgraph not supported", "snntorch_0_9_4_import_recurrent"),
+                       "rleaky_one_to_one": ("LIF in subgraph not supported", "snntorch_0_9_4_import_recurrent"),
+                       "rsynaptic": ("NoneType' and 'Tensor'", "snntorch_import_rsynaptic_crash"),
+                       **{m: (None, _NO_DELAY) for m in DELAY_MODELS}},
+    "norse": {m: (None, _NO_DELAY) for m in DELAY_MODELS},
+}
+
+
+def _model(name: str) -> str:
+    """``snnir_rleaky_one_to_one_norse`` -> ``rleaky_one_to_one``."""
+    return name.removeprefix("snnir_").rsplit("_", 1)[0]
 
 
 @pytest.mark.parametrize("name", SNNIR_EXPORTS)
@@ -103,21 +137,82 @@ def test_the_peers_run_snnirs_exports_with_snnirs_numbers(name):
     ys = outputs(g, data["xs"])
     assert ys.sum() > 0
     np.testing.assert_array_equal(ys, data["nir_reference"].astype(np.float32))
-    assert not any(isinstance(n, nir.Delay) for n in nir.read(path).nodes.values())   # plain cycles
-    for peer in ("snntorch", "norse"):
-        if record[peer] != "ran":
-            # the peer's importer refused: only snnTorch's, on recurrent layers (its own exports too)
-            assert peer == "snntorch" and ("rleaky" in name or "rsynaptic" in name), record[peer]
+    delays = {k: v for k, v in nir.read(path).nodes.items() if isinstance(v, nir.Delay)}
+    model = _model(name)
+    if model in DELAY_MODELS:
+        node, steps = DELAY_MODELS[model]
+        assert list(delays) == [node]
+        np.testing.assert_allclose(delays[node].delay, steps * record["dt"], rtol=1e-6)
+    else:
+        assert not delays   # plain cycles
+    for peer, form in PEER_FORM.items():
+        if not name.endswith(f"_{form}"):
+            continue    # the other form: the peer's importer reads other gains (docs/nir.md, "The peers")
+        pattern, reason = PEER_GAPS[peer].get(model, (None, None))
+        if reason is None:
+            assert record[peer] == "ran", f"{peer} on {name}: {record[peer]}"
+            assert_matches(ys, data[peer], f"{peer} on {name}")   # spikes exactly, membranes to 1e-5
             continue
-        if _own_form(name, peer):
-            np.testing.assert_array_equal(data[peer], ys, err_msg=f"{peer} on {name}")
+        assert DISAGREE[reason]["why"], reason
+        if pattern is not None:
+            assert record[peer] != "ran" and re.search(pattern, record[peer]), (peer, record[peer])
+        else:   # it fails, or runs with other numbers
+            assert record[peer] != "ran" or not np.array_equal(data[peer], ys), (peer, name)
+
+
+def _generator():
+    """tests/corpus/nir/generate.py as a module (it imports nothing beyond numpy at load)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("nir_corpus_generate", FIXTURES.parent / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    dont_write, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = dont_write
+    return module
+
+
+DELAY_FIXTURES = [n for n in SNNIR_EXPORTS if _model(n) in DELAY_MODELS]
+
+
+@pytest.fixture(scope="module")
+def delay_graphs():
+    gen = _generator()
+    return {name: graph for name, graph, _, _ in gen.snnir_delay_models(np.random.default_rng(gen.DELAY_SEED))}
+
+
+@pytest.mark.parametrize("name", DELAY_FIXTURES)
+def test_the_delay_fixtures_compute_snnirs_graphs(name, delay_graphs):
+    """The snnir graphs behind the Delay fixtures (pre-spike neurons, marks on no loop, edge delays): their
+    files compute the graph's own numbers, and with snnir's notes the import folds every Delay back."""
+    g = delay_graphs[name]
+    path, data = fixture(name)
+    dt = MANIFEST["fixtures"][name]["dt"]
+    assert from_nir(snnir.to_nir(g, dt), dt=dt) == g
+    np.testing.assert_array_equal(outputs(g, data["xs"]), data["nir_reference"].astype(np.float32))
+
+
+def test_a_peer_configuration_runs_every_recurrent_layer_with_snnirs_numbers():
+    """snnTorch's recurrent layers from snnir's exports: snnTorch 1.0's module map under nirtorch's
+    GraphExecutor builds RLeaky (all-to-all and one-to-one) with snnir's numbers, a loop of two LIF
+    layers in every configuration; Norse runs every plain cycle."""
+    for model in ("rleaky", "rleaky_one_to_one", "two_neuron_loop"):
+        data = np.load(FIXTURES / f"snnir_{model}_snntorch.npz")
+        assert MANIFEST["fixtures"][f"snnir_{model}_snntorch"]["snntorch_graph_executor"] == "ran"
+        assert "snntorch_graph_executor" in data.files
+    for model in ("rleaky", "rleaky_one_to_one", "rsynaptic", "two_neuron_loop"):
+        assert MANIFEST["fixtures"][f"snnir_{model}_norse"]["norse"] == "ran"
 
 
 def test_every_disagreement_has_a_reason_in_the_docs():
     docs = (pathlib.Path(__file__).parents[1] / "docs" / "nir.md").read_text()
     for key, item in DISAGREE.items():
         assert item["why"], key
-    for phrase in ("reset_at=\"next\"", "norse#411", "dt²", "R = 1"):
+    for phrase in ("reset_at=\"next\"", "norse#411", "dt²", "R = 1", "snnTorch 0.9.4", "GraphExecutor",
+                   "Delay"):
         assert phrase in docs, phrase
 
 
@@ -140,11 +235,11 @@ def same_nir(a, b):
 
 @pytest.mark.parametrize("name", [n for n in PEER_EXPORTS + SNNIR_EXPORTS if not n.startswith("norse")])
 def test_nir_snnir_nir_gives_the_same_graph_and_numbers(name):
-    path, data = fixture(name)
+    path = FIXTURES / f"{name}.nir"
     dt = MANIFEST["fixtures"][name]["dt"]
     g = from_nir(path, dt=dt)
     back = snnir.to_nir(g, dt)
     same_nir(nir.read(path, type_check=False), back)
     again = from_nir(back, dt=dt)
     assert again.feedback_edges == g.feedback_edges
-    np.testing.assert_array_equal(outputs(again, data["xs"]), outputs(g, data["xs"]))
+    assert again == g   # the same graph, so the same numbers (g's are NIR's and the peer's: the tests above)

@@ -1,16 +1,19 @@
-"""Runs inside the throwaway peer environment (torch CPU, snnTorch, Norse, nirtorch, nir): never imports snnir.
+"""Runs inside a throwaway peer environment (torch CPU, snnTorch, Norse, nirtorch, nir): never imports snnir.
 
-    python peers.py FIXTURES_DIR
+    python peers.py FIXTURES_DIR                      # snnTorch 1.0 + Norse 1.1 environment
+    python peers.py FIXTURES_DIR --import-only PEER   # another environment: only import snnir's files
 
 1. Builds reference models in snnTorch and Norse with dyadic parameters, runs them on fixed dyadic
    inputs (their own numbers), exports them with the peers' own NIR exporters and writes
    ``<name>.nir`` and ``<name>.npz`` (``xs``, ``native``, ``nir_reference``).
-2. Imports every ``snnir_*.nir`` that generate.py wrote with snnTorch's and Norse's NIR importers, runs
-   them on the ``xs`` of its ``.npz`` and adds ``snntorch`` / ``norse`` outputs (or the error) to it.
+2. Imports every ``snnir_*.nir`` that generate.py wrote with each peer configuration's NIR importer
+   (:data:`IMPORTERS`), runs them on the ``xs`` of its ``.npz`` and adds that configuration's outputs
+   (or the error) to it.
 
 ``nir_reference`` comes from :func:`nir_simulate`, a float64 numpy reading of NIR's own equations
-(forward Euler, spike when v > θ, reset to v_reset in the same step, one step per loop on the edge back
-towards the input in breadth-first order of names), written from the NIR spec, not from either peer.
+(forward Euler, spike when v > θ, reset to v_reset in the same step, a Delay of τ_d = k·dt emits its
+input of k steps before, one step per remaining loop on the edge back towards the input in breadth-first
+order of names), written from the NIR spec, not from either peer.
 Prints one JSON line per model for generate.py.
 """
 
@@ -59,15 +62,59 @@ def _order(graph):
     return order
 
 
+def _evaluation_order(graph):
+    """The order a step computes its nodes in, and the edges that read the previous step.
+
+    A Delay's output at t depends on its input before t only, so it is known when the step starts and
+    its out-edges constrain nothing. A loop that passes no Delay is broken once, on its edges back
+    towards the input (into a node no later than their source in breadth-first order of names); every
+    other edge is computed within the step (a topological order, ties in breadth-first order)."""
+    bfs = {n: i for i, n in enumerate(_order(graph))}
+    is_delay = {n: isinstance(v, nir.Delay) for n, v in graph.nodes.items()}
+    deps = [(a, b) for a, b in graph.edges if not is_delay[a]]
+
+    def reaches(src, dst, edges):
+        seen, stack = set(), [src]
+        while stack:
+            n = stack.pop()
+            if n == dst:
+                return True
+            if n not in seen:
+                seen.add(n)
+                stack.extend(b for a, b in edges if a == n)
+        return False
+
+    back = {(a, b) for a, b in deps if bfs[b] <= bfs[a] and reaches(b, a, deps)}
+    forward = [e for e in deps if e not in back]
+    indeg = {n: sum(1 for _, b in forward if b == n) for n in graph.nodes}
+    order, ready = [], sorted((n for n, d in indeg.items() if d == 0), key=bfs.get)
+    while ready:
+        n = ready.pop(0)
+        order.append(n)
+        for a, b in forward:
+            if a == n:
+                indeg[b] -= 1
+                if indeg[b] == 0:
+                    ready.append(b)
+        ready.sort(key=bfs.get)
+    assert len(order) == len(graph.nodes), "a loop left unbroken"
+    return order, back
+
+
 def nir_simulate(graph, xs, dt):
-    """Float64 NIR semantics of a flat graph (one Input, one Output). An edge from a node not yet
-    computed in this step reads that node's previous output; before t = 0 every node is at rest (a
-    neuron emits 0, a stateless node its response to its sources' rest values, in the same order)."""
-    order = _order(graph)
+    """Float64 NIR semantics of a flat graph (one Input, one Output). An edge that reads the previous
+    step (see :func:`_evaluation_order`) gives its source's previous output; before t = 0 every node is at
+    rest (a neuron emits 0, a stateless node or a Delay its response to its sources' rest values)."""
+    order, back = _evaluation_order(graph)
     state, prev = {}, {}
+    delays = {n: int(round(float(np.max(v.delay)) / dt)) for n, v in graph.nodes.items() if isinstance(v, nir.Delay)}
+    for n, k in delays.items():
+        steps = np.asarray(graph.nodes[n].delay, np.float64) / dt
+        assert k >= 1 and np.allclose(steps, k), f"{n}: delays must be one whole number of steps here"
+    history = {}
 
     def stateless(node, x):
-        if isinstance(node, (nir.Input, nir.Output)):
+        if isinstance(node, (nir.Input, nir.Output, nir.Delay)):
             return x
         if isinstance(node, nir.Affine):
             return x @ np.asarray(node.weight, np.float64).T + np.asarray(node.bias, np.float64)
@@ -107,28 +154,42 @@ def nir_simulate(graph, xs, dt):
             return state[name]
         return None
 
-    def step(x_in, rest=False):
+    def inputs_of(n, out):
+        parts = [prev.get(a) if (a, n) in back else out.get(a) for a, b in graph.edges if b == n]
+        parts = [p for p in parts if p is not None]
+        return sum(parts) if parts else None
+
+    def rest_step(x_in):
+        # rest values: neurons emit 0, every other node its response to its sources' rest values (a fixed
+        # point; loops pass a neuron or a Delay, so len(nodes) sweeps reach it)
         out = {}
-        for n in order:
-            node = graph.nodes[n]
-            srcs = [a for a, b in graph.edges if b == n]
-            if isinstance(node, nir.Input):
-                x = x_in
-            else:
-                # a source computed earlier in this step gives its new output; any other its previous one
-                parts = [out[a] if a in out else prev.get(a) for a in srcs]
-                parts = [p for p in parts if p is not None]
-                x = sum(parts) if parts else None
-            if rest and x is None:
-                continue
-            is_neuron = isinstance(node, (nir.LIF, nir.CubaLIF, nir.LI))
-            if rest:
-                out[n] = np.zeros_like(x) if is_neuron else stateless(node, x)
-            else:
-                out[n] = neuron(n, node, x) if is_neuron else stateless(node, x)
+        for _ in range(len(graph.nodes)):
+            for n in order:
+                node = graph.nodes[n]
+                parts = [out[a] for a, b in graph.edges if b == n and a in out]
+                x = x_in if isinstance(node, nir.Input) else (sum(parts) if parts else None)
+                if x is not None:
+                    is_neuron = isinstance(node, (nir.LIF, nir.CubaLIF, nir.LI))
+                    out[n] = np.zeros_like(x) if is_neuron else stateless(node, x)
         return out
 
-    prev.update(step(np.zeros_like(xs[0], dtype=np.float64), rest=True))
+    def step(x_in):
+        out = {n: history[n][0] for n in delays}   # a Delay's output is known when the step starts
+        for n in order:
+            node = graph.nodes[n]
+            if isinstance(node, nir.Delay):
+                continue
+            x = x_in if isinstance(node, nir.Input) else inputs_of(n, out)
+            is_neuron = isinstance(node, (nir.LIF, nir.CubaLIF, nir.LI))
+            out[n] = neuron(n, node, x) if is_neuron else stateless(node, x)
+        for n in delays:                              # then it takes this step's input
+            history[n] = history[n][1:] + [inputs_of(n, out)]
+        return out
+
+    rest = rest_step(np.zeros_like(xs[0], dtype=np.float64))
+    prev.update(rest)
+    for n, k in delays.items():
+        history[n] = [rest[n]] * k
     ys = []
     outputs = [n for n, v in graph.nodes.items() if isinstance(v, nir.Output)]
     for x in xs.astype(np.float64):
@@ -268,10 +329,26 @@ def norse_models(rng):
 
 
 # ---------------------------------------------------------------------- importing snnir's files
-def import_snntorch(graph):
+def import_snntorch(graph, dt):
+    """snnTorch's ``import_from_nir`` as released (1.0: nirtorch's ``nir_to_torch``; 0.9.4: nirtorch's
+    deprecated GraphExecutor, ``nirtorch.load``); both assume dt = 1e-4."""
     from snntorch.import_nir import import_from_nir
 
     return import_from_nir(graph)
+
+
+def import_snntorch_graph_executor(graph, dt):
+    """snnTorch 1.0's own NIR-to-module map (``_nir_to_snntorch_module``, the only released code that
+    builds RLeaky from NIR, with ``init_hidden=True`` as 1.0's ``import_from_nir`` passes) after its own
+    recurrent-layer grouping, run by nirtorch's GraphExecutor (``nirtorch.load``) as snnTorch 0.9.4's
+    ``import_from_nir`` runs its modules: 1.0's importer with the executor its predecessor used."""
+    import functools
+
+    import nirtorch
+    from snntorch import import_nir
+
+    graph = import_nir._replace_rnn_subgraph_with_nirgraph(graph)
+    return nirtorch.load(graph, functools.partial(import_nir._nir_to_snntorch_module, init_hidden=True))
 
 
 def import_norse(graph, dt):
@@ -280,7 +357,42 @@ def import_norse(graph, dt):
     return norse.from_nir(graph, dt=dt)
 
 
-def main(fixtures: Path) -> int:
+#: peer configuration -> (importer, the environment it runs in); the fixtures' field names
+IMPORTERS = {
+    "snntorch": (import_snntorch, "main"),
+    "snntorch_graph_executor": (import_snntorch_graph_executor, "main"),
+    "norse": (import_norse, "main"),
+    "snntorch_0_9_4": (import_snntorch, "snntorch-0.9"),
+}
+
+
+def import_snnir_files(fixtures: Path, peers, reference: bool) -> None:
+    for path in sorted(fixtures.glob("snnir_*.nir")):
+        data = dict(np.load(path.with_suffix(".npz")))
+        meta = json.loads(str(data.pop("meta")))
+        record = {"name": path.stem, "kind": "snnir_export", "dt": meta["dt"]}
+        for peer in peers:
+            importer, _ = IMPORTERS[peer]
+            try:
+                module = importer(nir.read(path), meta["dt"])
+                data[peer] = run_module(module, data["xs"])
+                record[peer] = "ran"
+            except Exception as err:  # noqa: BLE001  (the peer's importer refuses or crashes)
+                data.pop(peer, None)
+                record[peer] = f"{type(err).__name__}: {str(err)[:300]}"
+        if reference:
+            try:
+                data["nir_reference"] = nir_simulate(nir.read(path), data["xs"], meta["dt"])
+            except Exception as err:  # noqa: BLE001
+                record["nir_reference_error"] = f"{type(err).__name__}: {err}"
+        np.savez_compressed(path.with_suffix(".npz"), meta=json.dumps(meta), **data)
+        print(json.dumps(record))
+
+
+def main(fixtures: Path, import_only: str | None = None) -> int:
+    if import_only:
+        import_snnir_files(fixtures, [import_only], reference=False)
+        return 0
     rng = np.random.default_rng(2024)
     for gen in (snntorch_models, norse_models):
         try:
@@ -290,7 +402,8 @@ def main(fixtures: Path) -> int:
                               "trace": traceback.format_exc()[-1500:]}))
             continue
         for name, graph, xs, native, dt, info in models:
-            flat = nir.NIRGraph(nodes=dict(graph.nodes), edges=list(graph.edges), type_check=False)
+            # edges sorted: the exporters list them in an arbitrary order, which would change every file
+            flat = nir.NIRGraph(nodes=dict(graph.nodes), edges=sorted(map(tuple, graph.edges)), type_check=False)
             nir.write(fixtures / f"{name}.nir", flat, compression=None)
             record = {"name": name, "kind": "peer_export", "dt": dt, **info}
             try:
@@ -301,26 +414,11 @@ def main(fixtures: Path) -> int:
                 record["nir_reference_error"] = f"{type(err).__name__}: {err}"
             np.savez_compressed(fixtures / f"{name}.npz", xs=xs, native=native, nir_reference=reference)
             print(json.dumps(record))
-    for path in sorted(fixtures.glob("snnir_*.nir")):
-        data = dict(np.load(path.with_suffix(".npz")))
-        meta = json.loads(str(data.pop("meta")))
-        record = {"name": path.stem, "kind": "snnir_export", "dt": meta["dt"]}
-        for peer in ("snntorch", "norse"):
-            try:
-                graph = nir.read(path)
-                module = import_snntorch(graph) if peer == "snntorch" else import_norse(graph, meta["dt"])
-                data[peer] = run_module(module, data["xs"])
-                record[peer] = "ran"
-            except Exception as err:  # noqa: BLE001  (the peer's importer refuses or crashes)
-                record[peer] = f"{type(err).__name__}: {str(err)[:300]}"
-        try:
-            data["nir_reference"] = nir_simulate(nir.read(path), data["xs"], meta["dt"])
-        except Exception as err:  # noqa: BLE001
-            record["nir_reference_error"] = f"{type(err).__name__}: {err}"
-        np.savez_compressed(path.with_suffix(".npz"), meta=json.dumps(meta), **data)
-        print(json.dumps(record))
+    import_snnir_files(fixtures, [p for p, (_, env) in IMPORTERS.items() if env == "main"], reference=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    args = sys.argv[1:]
+    only = args[args.index("--import-only") + 1] if "--import-only" in args else None
+    sys.exit(main(Path(args[0]), only))
