@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import Callable
 
 import jax
@@ -126,7 +127,8 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
         trainable.extend((node.id, names[f]) for f in node.trainable or ())
 
     plans = _plans(graph, shapes)
-    has_state = {nid for nid, k in kernels.items() if jax.eval_shape(lambda k=k: k.init_state((), jnp.dtype(dtype)))}
+    states = {nid: jax.eval_shape(lambda k=k: k.init_state((), jnp.dtype(dtype))) for nid, k in kernels.items()}
+    has_state = {nid for nid, st in states.items() if st}
     stateful = tuple(p.id for p in plans if p.history or p.id in has_state)
     stages = _stages(graph, plans, has_state)
     if strategy == "auto":  # measured on CPU (docs/performance.md): hoisting a GEMM out of the loop wins
@@ -146,6 +148,7 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
         declaration=graph.node_ids,
         stateful_ids=stateful,
         rest_order=_rest_order(graph, plans, kernels, has_state),
+        state_spec=_state_spec(plans, states, dtype),
     )
 
 
@@ -155,20 +158,42 @@ def _plans(graph: Graph, shapes: ShapeInfo) -> tuple[NodePlan, ...]:
         if e.effective_delay:
             key = (e.src, e.src_port)
             depth[key] = max(depth.get(key, 0), e.effective_delay)
+    # one pass over the edges and a lookup per node (no scan of the graph per node: linear in its size)
+    by_id = {n.id: n for n in graph.nodes}
+    into: dict[tuple[str, str], list[Source]] = {}
+    for e in graph.edges:
+        into.setdefault((e.dst, e.dst_port), []).append(Source(e.src, e.src_port, e.effective_delay))
     plans = []
     for nid in schedule(graph):
-        node = graph.node(nid)
+        node = by_id[nid]
         role = {"Input": "input", "Output": "output"}.get(node.kind, "node")
-        inputs = tuple(
-            (port,
-             tuple(Source(e.src, e.src_port, e.effective_delay) for e in graph.edges if e.dst == nid and e.dst_port == port),
-             tuple(shapes.input(nid, port)))
-            for port in node.INPUT_PORTS
-        )
+        inputs = tuple((port, tuple(into.get((nid, port), ())), tuple(shapes.input(nid, port)))
+                       for port in node.INPUT_PORTS)
         outputs = tuple((port, tuple(shapes.output(nid, port)), node.feedthrough(port)) for port in node.OUTPUT_PORTS)
         history = tuple((port, depth[(nid, port)]) for port in node.OUTPUT_PORTS if (nid, port) in depth)
         plans.append(NodePlan(nid, node.kind, role, inputs, outputs, history))
     return tuple(plans)
+
+
+def _state_spec(plans: tuple[NodePlan, ...], states: dict, dtype: str) -> tuple:
+    """(node, variable, shape per sample, dtype, bytes per sample) of every state entry init_state makes:
+    each kernel's variables (from ``jax.eval_shape``: nothing is allocated) and each history buffer, so
+    that init_state can refuse a state too large before allocating it, and a call can name the entry of
+    a state that does not fit the program. Shape and dtype are None for a variable that is not one
+    array (a user layer's nested state)."""
+    itemsize = jnp.dtype(dtype).itemsize
+    spec = []
+    for p in plans:
+        for var, value in (states.get(p.id) or {}).items():
+            leaves = jax.tree_util.tree_leaves(value)
+            nbytes = sum(math.prod(x.shape) * x.dtype.itemsize for x in leaves)
+            single = isinstance(value, jax.ShapeDtypeStruct)
+            spec.append((p.id, var, tuple(value.shape) if single else None, value.dtype.name if single else None,
+                         nbytes))
+        for port, depth in p.history:
+            shape = (depth,) + tuple(p.output_shape(port))
+            spec.append((p.id, f"{port}_history", shape, jnp.dtype(dtype).name, math.prod(shape) * itemsize))
+    return tuple(spec)
 
 
 def _rest_order(graph: Graph, plans: tuple[NodePlan, ...], kernels: dict, has_state: set[str]) -> tuple[str, ...]:
@@ -212,11 +237,12 @@ def _stages(graph: Graph, plans: tuple[NodePlan, ...], has_state: set[str]) -> t
     components = [sorted(condensed.nodes[c]["members"], key=order.__getitem__) for c in
                   nx.lexicographical_topological_sort(
                       condensed, key=lambda c: min(order[m] for m in condensed.nodes[c]["members"]))]
+    by_id = {n.id: n for n in graph.nodes}
     stages: list[tuple[str, list[str]]] = []
     for members in components:
         nid = members[0]
         mappable = (len(members) == 1 and not full.has_edge(nid, nid) and nid not in has_state
-                    and not graph.node(nid).STOCHASTIC)  # stochastic nodes need the per-step key of a scan
+                    and not by_id[nid].STOCHASTIC)  # stochastic nodes need the per-step key of a scan
         kind = "map" if mappable else "scan"
         if stages and stages[-1][0] == kind == "scan":
             stages[-1][1].extend(members)
@@ -230,7 +256,8 @@ _MATMUL_KINDS = ("Linear", "Conv1d", "Conv2d")
 
 def _hoists_a_matmul(graph: Graph, stages) -> bool:
     """Whether the layered strategy would run some Linear or Conv outside every scan."""
-    return any(kind == "map" and graph.node(nid).kind in _MATMUL_KINDS for kind, members in stages for nid in members)
+    kinds = {n.id: n.kind for n in graph.nodes}
+    return any(kind == "map" and kinds[nid] in _MATMUL_KINDS for kind, members in stages for nid in members)
 
 
 def _template(graph: Graph) -> str:

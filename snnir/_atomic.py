@@ -8,12 +8,17 @@ Permissions: a new file gets ``0o666`` minus the umask (the temporary file is cr
 the kernel applies the umask and any default ACL of the folder, as for ``open(path, "w")``). Replacing an
 existing file keeps its permission bits, as writing into it would. A symbolic link is followed: the file
 it points to is replaced and the link stays.
+
+Temporary files are named ``.<name>.<pid>.<random>.tmp`` and removed on any exception; one left by a
+process that was killed (its pid no longer runs) is removed by the next write to the same target, and
+load never reads it (it reads only the path it is given).
 """
 
 from __future__ import annotations
 
 import os
 import pathlib
+import re
 import stat
 
 _ATTEMPTS = 100  # temporary names tried before giving up (each is 64 random bits: clashes are unlikely)
@@ -26,6 +31,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, durable: bool = True) -> 
     it. The caller checks that the folder exists; errors are the ``OSError`` the system gives.
     """
     target = _follow_links(pathlib.Path(path))
+    _remove_stale_temporaries(target)
     mode = _kept_mode(target)
     # replacing a file: start private and take its mode before any byte is written, so its new contents
     # are never readable by more people than its old ones were
@@ -73,7 +79,7 @@ def _create_temporary(target: pathlib.Path, mode: int) -> tuple[int, str]:
     folder = target.parent if str(target.parent) else pathlib.Path(".")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(_ATTEMPTS):
-        tmp = os.path.join(folder, f".{target.name}.{os.urandom(8).hex()}.tmp")
+        tmp = os.path.join(folder, f".{target.name}.{os.getpid()}.{os.urandom(8).hex()}.tmp")
         try:
             return os.open(tmp, flags, mode), tmp
         except FileExistsError:
@@ -101,3 +107,36 @@ def _sync_folder(folder: pathlib.Path) -> None:
         pass  # some file systems refuse fsync on folders; the data itself is already on disk
     finally:
         os.close(fd)
+
+
+def _remove_stale_temporaries(target: pathlib.Path) -> None:
+    """Delete the temporary files of earlier writes to ``target`` whose process is gone (killed mid-write)."""
+    folder = target.parent if str(target.parent) else pathlib.Path(".")
+    pattern = re.compile(re.escape(f".{target.name}.") + r"([0-9]+)\.[0-9a-f]{16}\.tmp$")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        match = pattern.match(name)
+        if match is None or int(match.group(1)) == os.getpid() or _running(int(match.group(1))):
+            continue
+        try:
+            os.unlink(os.path.join(folder, name))
+        except OSError:
+            pass  # gone already, or not ours to remove
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (a pid we may not signal still runs)."""
+    if os.name == "nt":  # pragma: no cover  (os.kill would end the process there): keep the file
+        return True
+    if pid <= 0 or pid > 1 << 22:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True

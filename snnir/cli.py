@@ -353,7 +353,15 @@ def _validate(args) -> int:
         except VerifyError as err:  # pragma: no cover  (load(verify=False) does not verify)
             diagnostics = [d.to_dict() for d in err.diagnostics]
         except SnnirError as err:
-            diagnostics = [{"code": "unreadable-file", "severity": "error", "message": str(err), "hint": "",
+            message, _, hint = str(err).partition("\n  hint: ")
+            diagnostics = [{"code": "unreadable-file", "severity": "error", "message": message, "hint": hint,
+                            "nodes": [], "edges": []}]
+        except Exception as err:  # noqa: BLE001  (a bug's message for this file; the other files are still read)
+            if args.debug:
+                raise
+            diagnostics = [{"code": "unreadable-file", "severity": "error",
+                            "message": f"{path}: {type(err).__name__}: {err}",
+                            "hint": "this is a bug in snnir: please report it with the file (--debug shows the traceback)",
                             "nodes": [], "edges": []}]
         report[path] = diagnostics
         failed |= any(d["severity"] == "error" for d in diagnostics)
@@ -386,21 +394,41 @@ def _info(args) -> int:
         kinds[n.kind] = kinds.get(n.kind, 0) + 1
     print("kinds: " + ", ".join(f"{k} x{v}" for k, v in kinds.items()))
     print("\nnode            kind      shape        params  fan-in fan-out")
-    state_elems = 0
+    fan_in = {n.id: 0 for n in graph.nodes}
+    fan_out = dict(fan_in)
+    for e in graph.edges:  # one pass, not a scan of the edges per node
+        fan_in[e.dst] = fan_in.get(e.dst, 0) + 1
+        fan_out[e.src] = fan_out.get(e.src, 0) + 1
     for n in graph.nodes:
         out = shapes.output(n.id) or shapes.input(n.id) or ()
         params = n.parameter_count()
-        fan_in, fan_out = len(graph.in_edges(n.id)), len(graph.out_edges(n.id))
-        if n.STATEFUL:
-            state_elems += math.prod(out) * (2 if n.kind == "CubaLIF" else 1)
-        print(f"{n.id:<15} {n.kind:<9} {str(tuple(out)):<12} {params:>7} {fan_in:>7} {fan_out:>7}")
+        print(f"{n.id:<15} {n.kind:<9} {str(tuple(out)):<12} {params:>7} {fan_in[n.id]:>7} {fan_out[n.id]:>7}")
     print(f"\nstrongly connected components: {list(analysis.sccs) or 'none'}")
     print(f"feedback edges ({args.mode}): {list(analysis.feedback_edges) or 'none'}")
     print("schedule: " + " -> ".join(analysis.order))
     itemsize = np.dtype(graph.dtype if graph.dtype != "bfloat16" else "float16").itemsize
     print(f"memory: parameters {graph.parameter_count() * itemsize / 1024:.1f} KiB, "
-          f"state {state_elems * itemsize} bytes per sample (plus delay buffers)")
+          + _state_memory(graph, args.mode))
     return 0
+
+
+def _state_memory(graph, mode: str) -> str:
+    """The state one sample needs, from the compiled program's plan (nothing is allocated), with a
+    warning when even one sample is over the limit ``init_state`` enforces."""
+    from . import compile
+    from .runtime import memory
+
+    prog = compile(graph, mode=mode)
+    per_sample = prog.state_bytes((1,))
+    line = (f"state {memory.format_bytes(per_sample)} per sample (state variables, Delay and history "
+            "buffers)")
+    limit, source = memory.default_limit()
+    if per_sample > limit:
+        listing = "; ".join(f"{node}:{var} {memory.format_bytes(n)}" for node, var, n in memory.largest(prog.state_spec))
+        line += (f"\nwarning: one sample's state is over the limit of {memory.format_bytes(limit)} ({source}), so "
+                 f"init_state and 'snnir run' will refuse it; the largest entries: {listing}"
+                 f"\n  hint: shorten the delays or narrow the layers; or raise {memory.ENV_VAR} if the memory is there")
+    return line
 
 
 def _explain(args) -> int:

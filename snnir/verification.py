@@ -15,8 +15,6 @@ import re
 from collections import Counter
 from typing import Callable, NamedTuple
 
-import networkx as nx
-
 from .analysis import MODES, algebraic_loops, feedback_candidates, infer_shapes, timed, to_networkx
 from .analysis.shapes import ShapeInfo
 from .diagnostics import Diagnostic, close_matches, did_you_mean, suggest
@@ -196,8 +194,11 @@ def _missing_inputs(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
 
 def _shapes(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     out = []
+    into: dict[str, list[Edge]] = {}  # looked up per problem: one pass over the edges, not one per problem
+    for e in graph.edges:
+        into.setdefault(e.dst, []).append(e)
     for p in shapes.problems:
-        detail = _edge_shapes(graph, shapes, p.node)
+        detail = _edge_shapes(into.get(p.node, ()), shapes, p.node)
         out.append(Diagnostic("shape-mismatch", p.message + (f" ({detail})" if detail else ""), p.hint,
                               nodes=(p.node,), edges=p.edges))
     return out
@@ -212,8 +213,7 @@ def _unknown_shapes(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     troubled = {p.node for p in shapes.problems}
     troubled |= {n.id for n in graph.nodes if any((n.id, p) not in fed_ports for p in n.INPUT_PORTS)}
     troubled |= {i.dst for i in _intended_edges(graph) if i.dst is not None}
-    for node in list(troubled):
-        troubled |= nx.descendants(g, node) if node in g else set()
+    troubled = _reached(g.succ, troubled)
     out = []
     for n in graph.nodes:
         if n.id in troubled:
@@ -226,9 +226,23 @@ def _unknown_shapes(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     return out
 
 
-def _edge_shapes(graph: Graph, shapes: ShapeInfo, node: str) -> str:
+def _reached(adjacency, starts) -> set[str]:
+    """``starts`` and every node reached from them along ``adjacency`` (a networkx ``succ`` or ``pred``
+    view): one search from all of them at once, so the cost is O(nodes + edges) however many starts
+    there are (a search per start was quadratic on a long chain of troubled nodes)."""
+    seen = {n for n in starts if n in adjacency}
+    todo = list(seen)
+    while todo:
+        for nxt in adjacency[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen | set(starts)
+
+
+def _edge_shapes(in_edges, shapes: ShapeInfo, node: str) -> str:
     parts = []
-    for e in graph.in_edges(node):
+    for e in in_edges:
         s = shapes.output(e.src, e.src_port)
         if s is not None:
             parts.append(f"{e.src}{'' if e.src_port == 'out' else '.' + e.src_port} -> {node}: {s}")
@@ -289,12 +303,8 @@ def _reachability(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
             sources.append(i.dst)
         elif i.src is not None:  # its destination is unknown: assume it would have led to an output
             sinks.append(i.src)
-    reached: set[str] = set()
-    for nid in sources:
-        reached |= {nid} | nx.descendants(g, nid)
-    feeds_output: set[str] = set()  # nodes an Output or a legitimate sink (a spike counter) depends on
-    for nid in sinks:
-        feeds_output |= {nid} | nx.ancestors(g, nid)
+    reached = _reached(g.succ, sources)
+    feeds_output = _reached(g.pred, sinks)  # nodes an Output or a legitimate sink (a spike counter) depends on
     out = []
     seen = set()
     has_inputs, has_outputs = bool(graph.inputs), bool(graph.outputs)

@@ -73,7 +73,7 @@ def test_writes_are_atomic(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(snnir.ModelFileError, match="cannot write the file: disk full"):
         save(recurrent().replace(metadata={"v": 2}), path)
     assert path.read_bytes() == before  # the old model is intact
     assert [p.name for p in tmp_path.iterdir()] == ["m.snnir"]  # and no temporary file is left

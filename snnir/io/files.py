@@ -25,6 +25,7 @@ import math
 import os
 import pathlib
 import re
+import struct
 import zipfile
 from typing import Any
 
@@ -65,6 +66,13 @@ class LoadLimits:
     max_array_elements: int = 1 << 30
     max_total_elements: int = 1 << 31
     max_arrays: int = 100_000
+    #: the container's ``snnir.json`` once inflated: it holds array references, never array data, so
+    #: a few MiB fit any real model; every byte of it costs tens of bytes of Python objects
+    max_manifest_bytes: int = 8 << 20
+    #: JSON values (numbers, strings, lists, objects) in the container's ``snnir.json``: bounds the work
+    max_manifest_values: int = 1_000_000
+    #: nodes in the graph, composites' inner nodes included (verifying costs more than linear time in them)
+    max_nodes: int = 10_000
 
 
 # ---------------------------------------------------------------------- saving
@@ -82,12 +90,31 @@ def save(graph: Graph, path: str | os.PathLike, format: str | None = None) -> pa
         raise ModelFileError(path, f"unknown format {fmt!r}", "use format='snnir' or format='json'")
     verify_graph(graph)
     _check_serialisable(graph, path)
-    if fmt == "json":
-        payload = _format_document(_document(graph.model_dump(mode="json"))).encode()
-    else:
-        payload = _container(graph)
+    try:
+        if fmt == "json":
+            doc = _document(graph.model_dump(mode="json"))
+            _check_loadable(path, doc)
+            payload = _format_document(doc).encode()
+        else:
+            payload = _container(graph, path)
+    except ModelFileError:
+        raise
+    except ValueError as err:  # json.dumps(allow_nan=False): a NaN or infinity outside the parameters
+        raise ModelFileError(path, f"the graph holds a value JSON cannot store: {err}",
+                             "metadata must be finite numbers, strings, lists and objects "
+                             "(store NaN as null or as the string 'nan')") from None
     _atomic_write(path, payload)
     return path
+
+
+def _check_loadable(path: pathlib.Path, doc: dict, limits: "LoadLimits | None" = None) -> None:
+    """Refuse at save time what load would refuse: what save writes, load reads."""
+    limits = limits or LoadLimits()
+    depth = _depth(doc)
+    if depth > limits.max_json_depth:
+        raise ModelFileError(path, f"the document would nest {depth} levels deep, over the limit of "
+                                   f"{limits.max_json_depth} that load enforces (composites nested too deeply?)",
+                             "flatten some composites (snnir.expand) before saving")
 
 
 def _check_serialisable(graph: Graph, path: pathlib.Path) -> None:
@@ -122,7 +149,7 @@ def _document(graph_json: dict) -> dict:
 def _format_document(doc: dict) -> str:
     """Readable, diff-friendly JSON: one line per node and per edge, ``kind`` and ``id`` first."""
     graph = doc["graph"]
-    one = lambda value: json.dumps(value, separators=(", ", ": "))  # noqa: E731
+    one = lambda value: json.dumps(value, separators=(", ", ": "), allow_nan=False)  # noqa: E731
     nodes = [{"kind": n["kind"], "id": n["id"], **{k: v for k, v in n.items() if k not in ("kind", "id")}}
              for n in graph["nodes"]]
     lines = ['{"format": ' + one(doc["format"]) + ', "schema_version": ' + one(doc["schema_version"]) + ',',
@@ -135,7 +162,7 @@ def _format_document(doc: dict) -> str:
     return "\n".join(lines)
 
 
-def _container(graph: Graph) -> bytes:
+def _container(graph: Graph, path: pathlib.Path) -> bytes:
     live = {i: set(_object_fields(n)) for i, n in enumerate(graph.nodes) if _object_fields(n)}
     doc = graph.model_dump(mode="json", exclude={"nodes": live} if live else None)
     arrays: list[tuple[str, np.ndarray]] = []
@@ -155,9 +182,16 @@ def _container(graph: Graph) -> bytes:
                 store_nodes(node.graph.nodes, spec["graph"]["nodes"])
 
     store_nodes(graph.nodes, doc["nodes"])
+    document = _document(doc)
+    _check_loadable(path, document)
+    manifest = _format_document(document).encode()
+    if len(manifest) > LoadLimits().max_manifest_bytes:
+        raise ModelFileError(path, f"the container's {MANIFEST} would be {len(manifest)} bytes, over the limit "
+                                   f"of {LoadLimits().max_manifest_bytes} that load enforces",
+                             "move large metadata out of the graph")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(MANIFEST, _format_document(_document(doc)))
+        zf.writestr(MANIFEST, manifest)
         for name, value in arrays:
             out = io.BytesIO()
             np.lib.format.write_array(out, value.view(_STORAGE[value.dtype.name]),
@@ -171,7 +205,12 @@ def _atomic_write(path: pathlib.Path, payload: bytes) -> None:
     folder = path.parent if str(path.parent) else pathlib.Path(".")
     if not folder.is_dir():
         raise ModelFileError(path, "the folder does not exist", f"create {folder} first")
-    write_atomic(path, payload)
+    try:
+        write_atomic(path, payload)
+    except OSError as err:
+        raise ModelFileError(path, f"cannot write the file: {err.strerror or err}",
+                             "check that the folder is writable and the disk has room; "
+                             "the old file, if any, is unchanged") from None
 
 
 # ---------------------------------------------------------------------- loading
@@ -200,8 +239,9 @@ def load(path: str | os.PathLike, verify: bool = True, limits: LoadLimits = Load
     except (InvalidIRError, SnnirError) as err:
         message = str(err)  # the IR's own errors already begin "invalid graph:"
         raise ModelFileError(path, message if message.startswith("invalid graph") else f"invalid graph:\n{message}") from None
-    except (TypeError, ValueError, RecursionError) as err:  # anything pydantic could not even classify
-        raise ModelFileError(path, f"invalid graph: {type(err).__name__}: {err}") from None
+    except (TypeError, ValueError, RecursionError, ArithmeticError) as err:  # anything pydantic could not classify
+        raise ModelFileError(path, f"invalid graph: {type(err).__name__}: {err}",
+                             "the file was damaged or written by hand; run 'snnir explain invalid-ir' for the rules") from None
     if verify:
         try:
             verify_graph(graph)
@@ -210,7 +250,7 @@ def load(path: str | os.PathLike, verify: bool = True, limits: LoadLimits = Load
     return graph
 
 
-def _read_document(path: pathlib.Path, raw: bytes, limits: LoadLimits) -> dict:
+def _read_document(path: pathlib.Path, raw: bytes, limits: LoadLimits, max_values: int | None = None) -> dict:
     """Parse and check the JSON document; migrate it to the current schema; return the graph part."""
     try:
         text = raw.decode("utf-8-sig")
@@ -221,7 +261,9 @@ def _read_document(path: pathlib.Path, raw: bytes, limits: LoadLimits) -> dict:
         raise ModelFileError(path, f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}") from None
     except RecursionError:
         raise ModelFileError(path, "JSON nests too deeply") from None
-    _check_depth(path, doc, limits.max_json_depth)
+    except ValueError as err:  # an integer literal of more than 4300 digits (int_max_str_digits)
+        raise ModelFileError(path, f"invalid JSON: {err}", "numbers in a model file have at most a few dozen digits") from None
+    _check_depth(path, doc, limits.max_json_depth, max_values)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise ModelFileError(path, f"not a snnir model document (expected \"format\": \"{FORMAT_NAME}\")")
     version = doc.get("schema_version")
@@ -235,43 +277,130 @@ def _read_document(path: pathlib.Path, raw: bytes, limits: LoadLimits) -> dict:
         raise ModelFileError(path, "the document has no \"graph\" object")
     if graph.get("schema_version", version) != version:
         raise ModelFileError(path, "the graph's schema_version disagrees with the document's")
+    for key in ("nodes", "edges"):
+        if key in graph and not isinstance(graph[key], list):
+            raise ModelFileError(path, f"the graph's \"{key}\" is a {type(graph[key]).__name__}, not a list",
+                                 f"\"{key}\" holds a list of objects, one per line")
+    count = _count_nodes(graph)
+    if count > limits.max_nodes:
+        raise ModelFileError(path, f"the graph has {count} nodes (inner graphs included), over the limit of "
+                                   f"{limits.max_nodes}", "raise LoadLimits.max_nodes if you trust this file")
     graph["schema_version"] = version
     return migrate(graph, version, SCHEMA_VERSION)
 
 
-def _check_depth(path: pathlib.Path, doc: Any, max_depth: int) -> None:
-    stack = [(doc, 1)]
+def _count_nodes(graph: dict) -> int:
+    """Nodes of a graph document and of its composites' inner graphs (depth is bounded by then)."""
+    total, stack = 0, [graph]
+    while stack:
+        nodes = stack.pop().get("nodes")
+        if not isinstance(nodes, list):
+            continue
+        total += len(nodes)
+        stack.extend(n["graph"] for n in nodes if isinstance(n, dict) and isinstance(n.get("graph"), dict))
+    return total
+
+
+def _check_depth(path: pathlib.Path, doc: Any, max_depth: int, max_values: int | None = None) -> None:
+    stack, values = [(doc, 1)], 0
     while stack:
         value, depth = stack.pop()
+        values += 1
         if depth > max_depth:
-            raise ModelFileError(path, f"JSON nests deeper than {max_depth} levels")
+            raise ModelFileError(path, f"JSON nests deeper than {max_depth} levels",
+                                 "raise LoadLimits.max_json_depth if you trust this file")
+        if max_values is not None and values > max_values:
+            raise ModelFileError(path, f"{MANIFEST} holds more than {max_values} JSON values",
+                                 "raise LoadLimits.max_manifest_values if you trust this file")
         if isinstance(value, dict):
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
             stack.extend((v, depth + 1) for v in value)
 
 
+def _depth(value: Any) -> int:
+    """The nesting depth of a JSON value, counted as _check_depth counts it (a scalar is 1)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory: signature, disks, entries here, entries, size, offset, comment
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
+_DAMAGED = "the file was truncated or altered: save it again, or fetch a fresh copy"
+_CENTRAL_ENTRY_BYTES = 256  # a generous bound on one central-directory entry of a snnir container
+
+
+def _check_central_directory(path: pathlib.Path, limits: LoadLimits) -> None:
+    """Read the end-of-central-directory record (and the zip64 one) as zipfile will, and refuse absurd
+    entry counts or directory sizes before zipfile builds its entry list (a ZipInfo per entry)."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        tail_start = max(0, size - (_EOCD.size + 65535))
+        f.seek(tail_start)
+        tail = f.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < _EOCD.size:
+            raise ModelFileError(path, "corrupt archive: no end-of-central-directory record (truncated?)", _DAMAGED)
+        _, _, _, _, entries, cd_size, _, _ = _EOCD.unpack_from(tail, at)
+        locator = at - _ZIP64_LOCATOR.size
+        if locator >= 0 and tail[locator:locator + 4] == b"PK\x06\x07":
+            _, _, offset, _ = _ZIP64_LOCATOR.unpack_from(tail, locator)
+            if offset > size - _ZIP64_EOCD.size:
+                raise ModelFileError(path, "corrupt archive: the zip64 record lies outside the file", _DAMAGED)
+            f.seek(offset)
+            record = f.read(_ZIP64_EOCD.size)
+            if len(record) == _ZIP64_EOCD.size and record[:4] == b"PK\x06\x06":
+                fields = _ZIP64_EOCD.unpack(record)
+                entries, cd_size = max(entries, fields[7]), max(cd_size, fields[8])
+    most = limits.max_arrays + 1
+    if entries > most:
+        raise ModelFileError(path, f"archive declares {entries} entries, over the limit of {most}",
+                             "raise LoadLimits.max_arrays if you trust this file")
+    if cd_size > most * _CENTRAL_ENTRY_BYTES:
+        raise ModelFileError(path, f"archive's central directory is {cd_size} bytes, more than {most} entries need",
+                             "raise LoadLimits.max_arrays if you trust this file")
+
+
 def _read_container(path: pathlib.Path, limits: LoadLimits) -> dict:
+    _check_central_directory(path, limits)
     try:
         with zipfile.ZipFile(path) as zf:
-            infos = {i.filename: i for i in zf.infolist()}
-            if len(infos) > limits.max_arrays + 1:
-                raise ModelFileError(path, f"archive holds {len(infos)} entries, over the limit")
+            listed = zf.infolist()
+            if len(listed) > limits.max_arrays + 1:
+                raise ModelFileError(path, f"archive holds {len(listed)} entries, over the limit")
+            infos = {i.filename: i for i in listed}
+            if len(infos) != len(listed):
+                twice = sorted({i.filename for i in listed if sum(j.filename == i.filename for j in listed) > 1}
+                               if len(listed) < 1000 else {"..."})
+                raise ModelFileError(path, f"archive holds two or more entries named {', '.join(twice)}",
+                                     "a snnir container names each entry once; it was not written by snnir.save")
             if MANIFEST not in infos:
                 raise ModelFileError(path, f"archive has no {MANIFEST}", "is this a snnir model file?")
-            graph = _read_document(path, _read_entry(zf, infos[MANIFEST], limits.max_json_bytes, path), limits)
+            manifest = _read_entry(zf, infos[MANIFEST], min(limits.max_json_bytes, limits.max_manifest_bytes), path,
+                                   "raise LoadLimits.max_manifest_bytes if you trust this file")
+            graph = _read_document(path, manifest, limits, limits.max_manifest_values)
             _resolve_arrays(path, zf, infos, graph, limits)
             return graph
     except ModelFileError:
         raise
     except Exception as err:  # BadZipFile, zlib.error, EOFError, ...: whatever a hostile archive provokes
-        raise ModelFileError(path, f"corrupt archive: {type(err).__name__}: {err}") from None
+        raise ModelFileError(path, f"corrupt archive: {type(err).__name__}: {err}", _DAMAGED) from None
 
 
-def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, path: pathlib.Path) -> bytes:
+def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, path: pathlib.Path, hint: str = "") -> bytes:
     """An entry's bytes, refusing declared or actual sizes over ``limit`` (no zip-bomb inflation)."""
     if info.file_size > limit:
-        raise ModelFileError(path, f"entry {info.filename} declares {info.file_size} bytes, over the limit of {limit}")
+        raise ModelFileError(path, f"entry {info.filename} declares {info.file_size} bytes, over the limit of {limit}",
+                             hint)
     with zf.open(info) as f:
         data = _bounded_read(f, info.file_size)
     if len(data) != info.file_size:
@@ -358,11 +487,21 @@ def _read_npy(path, where: str, zf, info, dtype: str, shape: tuple[int, ...]) ->
             raise ValueError(f"unsupported .npy version {version}")
     except ValueError as err:
         raise ModelFileError(path, f"{where}: not a valid .npy entry: {err}") from None
-    if header_dtype != storage or tuple(header_shape) != shape or fortran:
-        raise ModelFileError(path, f"{where}: the array holds {header_dtype}{list(header_shape)} but the graph "
-                                   f"declares {dtype}{list(shape)}")
+    if fortran:
+        raise ModelFileError(path, f"{where}: the array is stored in Fortran (column-major) order; snnir reads "
+                                   "C-order arrays only", "write it with np.save(np.ascontiguousarray(a))")
+    if header_dtype != storage or tuple(header_shape) != shape:
+        raise ModelFileError(path, f"{where}: the array holds {_storage_name(header_dtype)}{list(header_shape)} "
+                                   f"but the graph declares {dtype}{list(shape)} (stored as {storage.str})",
+                             "the entry and the document disagree: the file was damaged or edited; save it again "
+                             "with snnir.save")
     body = data[stream.tell():]
     if len(body) != expected:
         raise ModelFileError(path, f"{where}: the array data has {len(body)} bytes, expected {expected}")
     array = np.frombuffer(body, dtype=storage).reshape(shape)
     return array.view(FLOAT_DTYPES.get(dtype) or INT_DTYPES[dtype]).copy()
+
+
+def _storage_name(dtype: np.dtype) -> str:
+    """A .npy header's dtype with its byte order, so '>f4' and '<f4' do not both print as float32."""
+    return f"{dtype.name} ({dtype.str})" if dtype.str != dtype.newbyteorder("<").str else dtype.name

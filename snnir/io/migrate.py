@@ -10,10 +10,16 @@ from typing import Callable
 Document = dict
 
 
+def _nodes(graph: Document) -> list:
+    """The document's node list, or nothing when it is not a list (the graph model then reports it)."""
+    nodes = graph.get("nodes")
+    return nodes if isinstance(nodes, list) else []
+
+
 def _v1_to_v2(graph: Document) -> Document:
     """Version 2 renamed Delay's ``delay`` field to ``steps``: it counts whole steps, unlike NIR's
     Delay whose ``delay`` is in seconds."""
-    for node in graph.get("nodes", ()):
+    for node in _nodes(graph):
         if isinstance(node, dict) and node.get("kind") == "Delay" and "delay" in node and "steps" not in node:
             node["steps"] = node.pop("delay")
     return graph
@@ -23,7 +29,7 @@ def _v2_to_v3(graph: Document) -> Document:
     """Version 3 drops the node field ``initial_output``: every delayed or feedback read at step 0 now
     returns the source's rest value (docs/semantics.md). ``"zero_response"`` is subsumed by that rule;
     ``"zeros"`` (the old default, zeros before step 0) no longer exists. Composites' inner graphs too."""
-    for node in graph.get("nodes", ()):
+    for node in _nodes(graph):
         if isinstance(node, dict):
             node.pop("initial_output", None)
             inner = node.get("graph")

@@ -42,7 +42,12 @@ def _from_json_form(value: dict) -> np.ndarray:
     shape = tuple(value["shape"])
     if not all(isinstance(d, int) and d >= 0 for d in shape):
         raise ValueError(f"shape {list(shape)} must be a list of non-negative integers")
-    arr = np.asarray(value["data"], dtype=np.float64 if name in FLOAT_DTYPES else np.int64)
+    try:
+        arr = np.asarray(value["data"], dtype=np.float64 if name in FLOAT_DTYPES else np.int64)
+    except OverflowError:  # inf or NaN for an integer dtype, an integer beyond int64 or float64
+        raise ValueError(f"data holds a value that {name} cannot represent (infinite or too large)") from None
+    except TypeError:  # an object or a string among the numbers
+        raise ValueError("data must be a number or a nested list of numbers") from None
     if arr.shape != shape:
         raise ValueError(f"data has shape {list(arr.shape)} but the array declares {list(shape)}")
     with np.errstate(over="ignore"):  # out-of-range values become inf, which the finite check refuses

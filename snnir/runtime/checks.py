@@ -36,11 +36,12 @@ Label = tuple[str, str, str]  # (node id, port or state variable, "port" | "stat
 _FORMATS: dict[str, tuple[str, str, str, tuple[int, ...]]] = {}
 
 
-def labels(prog, state: dict) -> tuple[Label, ...]:
+def labels(prog, state: dict, plans=None) -> tuple[Label, ...]:
     """Every value a checked program inspects, in schedule order: each node's output ports (an Output
-    node's received value), then its state variables (history buffers only repeat port values)."""
+    node's received value), then its state variables (history buffers only repeat port values).
+    ``plans``: only those nodes' (a layered scan stage's members, in schedule order)."""
     found: list[Label] = []
-    for p in prog.plan:
+    for p in prog.plan if plans is None else plans:
         if p.role == "output":
             found.append((p.id, "in", "port"))
             continue
@@ -67,13 +68,11 @@ def flags(v: jax.Array, n_lead: int, n_batch: int, active: jax.Array | None = No
     return bad.any(-1), jnp.argmax(bad, axis=-1).astype(jnp.int32)
 
 
-def step_flags(prog, state: dict, values: dict, new_state: dict, n_batch: int, active=None, members=None) -> dict:
-    """The flags of one step's values and updated state variables, by label (``members``: only those
+def step_flags(prog, state: dict, values: dict, new_state: dict, n_batch: int, active=None, plans=None) -> dict:
+    """The flags of one step's values and updated state variables, by label (``plans``: only those
     nodes, as in a layered scan stage)."""
     found = {}
-    for nid, var, kind in labels(prog, state):
-        if members is not None and nid not in members:
-            continue
+    for nid, var, kind in labels(prog, state, plans):
         v = values.get((nid, var)) if kind == "port" else new_state.get(nid, {}).get(var)
         if v is not None:
             found[(nid, var, kind)] = flags(v, 0, n_batch, active)

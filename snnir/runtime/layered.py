@@ -20,7 +20,7 @@ import jax.numpy as jnp
 from . import checks
 from .plan import history_var
 from .scan import segmented
-from .program import CLOCK, Program, _batch_rank, _freeze, loop_layout
+from .program import CLOCK, Program, _batch_rank, _freeze, advance, loop_layout
 
 
 def _shifted(seq, state, src, n_batch: int, steps: int):
@@ -70,6 +70,7 @@ def _run_stages(prog: Program, state, inputs, key, lengths, trace_nodes, state_v
     steps = next(iter(inputs.values())).shape[0]
     t0 = state[CLOCK]["t"]
     plans = {p.id: p for p in prog.plan}
+    index = {p.id: i for i, p in enumerate(prog.plan)}
     active = None if lengths is None else (t0 + jnp.arange(steps)).reshape((steps,) + (1,) * n_batch) < lengths
     active_steps = None if lengths is None else jnp.clip(lengths - t0, 0, steps)
     seq: dict[tuple[str, str], jax.Array] = {}
@@ -107,16 +108,18 @@ def _run_stages(prog: Program, state, inputs, key, lengths, trace_nodes, state_v
             carry = {nid: state[nid] for nid in members if nid in state}
             carry[CLOCK] = state[CLOCK]
             ports = [(nid, port) for nid in members for port, _, _ in plans[nid].outputs]
+            # the members in schedule order, found without a pass over the whole plan per stage
+            stage_plans = tuple(plans[nid] for nid in sorted(members, key=index.__getitem__))
 
-            def body(carry, ext_t, member_set=member_set, ports=ports):
-                new, values = prog._advance(carry, {}, key, n_batch, members=member_set, external=ext_t)
+            def body(carry, ext_t, member_set=member_set, ports=ports, stage_plans=stage_plans):
+                new, values = advance(prog, carry, {}, key, n_batch, plans=stage_plans, external=ext_t)
                 kept = {k: v for k, v in new.items() if k != CLOCK}
                 if lengths is not None:
                     kept = _freeze(carry[CLOCK]["t"] < lengths, kept, {k: carry[k] for k in kept}, n_batch)
                 out = {port: values[port] for port in ports}
                 if prog.check:
                     now = None if lengths is None else carry[CLOCK]["t"] < lengths
-                    out[(checks.CHECK_KEY, "")] = checks.step_flags(prog, carry, values, new, n_batch, now, member_set)
+                    out[(checks.CHECK_KEY, "")] = checks.step_flags(prog, carry, values, new, n_batch, now, stage_plans)
                 if state_vars:
                     out.update({(nid, f":{var}"): v for nid, entry in kept.items() for var, v in entry.items()
                                 if not var.endswith("_history")})

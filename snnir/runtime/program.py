@@ -26,10 +26,13 @@ from ..ir import Graph
 from ..ir.arrays import FLOAT_DTYPES
 from ..kernels import Kernel
 from ..kernels.precision import PRECISIONS
-from . import checks
+from . import checks, memory
 from .plan import NodePlan, history_var
 from .scan import time_scan
 
+_MAX_STEP = 2**31 - 1  # the last step the int32 clock counts (docs/semantics.md)
+_STATE_HINT = ("make the state with prog.init_state(batch_shape={}) and pass on the state each call returns "
+               "unchanged in structure, shape and dtype")
 CLOCK = "@clock"  # state entry holding the absolute step counter (ids never contain "@")
 # clock variable whose shape is the state's batch shape + (0,): it records the batch shape in the state
 # itself (no memory, and it survives jit, vmap and previous calls), also for a program without state
@@ -104,6 +107,9 @@ class Program(eqx.Module):
     rest_order: tuple[str, ...] = eqx.field(static=True, default=())
     # checked mode: look for NaN and inf in every value (see ``checked``); False adds nothing to the program
     check: bool = eqx.field(static=True, default=False)
+    # (node id, state variable, shape and dtype per sample, bytes per sample) of every state entry: what
+    # init_state allocates, known in advance, and what a call checks the given state against
+    state_spec: tuple[tuple[str, str, Any, Any, int], ...] = eqx.field(static=True, default=())
 
     # ------------------------------------------------------------------ structure
     @property
@@ -129,13 +135,22 @@ class Program(eqx.Module):
         return tuple(p.id for p in self.plan)
 
     # ------------------------------------------------------------------ state
-    def init_state(self, batch_shape: tuple[int, ...] = (), key: jax.Array | None = None) -> dict:
-        """{node_id: {var: array}} for every node with state or history, plus the step counter."""
+    def init_state(self, batch_shape: tuple[int, ...] = (), key: jax.Array | None = None, *,
+                   max_bytes: int | None = None) -> dict:
+        """{node_id: {var: array}} for every node with state or history, plus the step counter.
+
+        The state's size is added up first (``state_bytes``); over the limit, ``max_bytes`` or else the
+        environment variable ``SNNIR_MAX_STATE_BYTES`` or else half the device's memory, it raises
+        :class:`~snnir.runtime.memory.StateMemoryError` instead of allocating."""
         batch = _as_batch_shape(batch_shape)
+        if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer))
+                                      or max_bytes < 0):
+            raise ProgramInputError(f"max_bytes must be a non-negative int or None, got {max_bytes!r}")
+        memory.check_state_size(self.state_spec, batch, max_bytes)
         dtype = jnp.dtype(self.dtype)
         state: dict[str, dict[str, jax.Array]] = {}
         for p in self.plan:
-            entry = dict(self._kernel_init(p.id, batch, dtype, key)) if p.id in self.kernels else {}
+            entry = dict(_kernel_init(self.kernels[p.id], p.id, batch, dtype, key)) if p.id in self.kernels else {}
             if entry:
                 state[p.id] = entry
         rest = self._rest(state, batch, dtype, key)
@@ -147,12 +162,10 @@ class Program(eqx.Module):
         state[CLOCK] = _new_clock(batch)
         return state
 
-    def _kernel_init(self, nid: str, batch, dtype, key) -> dict:
-        kernel = self.kernels[nid]
-        if getattr(kernel, "KEYED_INIT", False):  # a user layer's init_state may draw random numbers
-            node_key = None if key is None else jax.random.fold_in(key, zlib.crc32(nid.encode()) & 0x7FFFFFFF)
-            return kernel.init_state(batch, dtype, key=node_key)
-        return kernel.init_state(batch, dtype)
+    def state_bytes(self, batch_shape: tuple[int, ...] = ()) -> int:
+        """The bytes ``init_state(batch_shape)`` allocates (state variables, Delay and history buffers),
+        computed from the plan without allocating."""
+        return memory.state_bytes(self.state_spec, _as_batch_shape(batch_shape))
 
     def _rest(self, state: dict, batch: tuple[int, ...], dtype, key) -> dict[tuple[str, str], jax.Array]:
         """The network at rest, before step 0 (docs/semantics.md): {(node, port): value [*batch, *shape]}
@@ -198,6 +211,7 @@ class Program(eqx.Module):
         inputs, batch = self._check_inputs(xs, time_major=True)
         batch = self._check_state(state, batch, inputs, time_major=True)
         lengths = self._check_lengths(lengths, batch)
+        self._check_clock(state, _steps(inputs))
         new_state, ys, record = self._runner(self, state, inputs, key, lengths, None, False)
         self._report(state, record, batch)
         return new_state, ys
@@ -239,6 +253,12 @@ class Program(eqx.Module):
         other_leaves, other_tree = jax.tree_util.tree_flatten(other)
         return tree == other_tree and all(_same_leaf(a, b) for a, b in zip(leaves, other_leaves))
 
+    def __repr__(self) -> str:
+        # One line, whatever the size: ``jax.jit(prog)`` names a callable without ``__code__`` by its
+        # str(), and Equinox's pretty-print of every kernel took seconds for a graph of 1,000 nodes.
+        return (f"Program({len(self.plan)} nodes, mode={self.mode!r}, strategy={self.strategy!r}, "
+                f"dtype={self.dtype!r}, inputs={list(self.input_ids)}, outputs={list(self.output_ids)})")
+
     def _report(self, state: dict, record: dict, batch: tuple[int, ...]) -> None:
         """Checked mode: raise for the first non-finite value of the run that started from ``state``."""
         if self.check:
@@ -270,6 +290,7 @@ class Program(eqx.Module):
         """One step: ``x_t`` is [*batch, *shape] (or a dict). Chunked steps equal one run."""
         inputs, batch = self._check_inputs(x_t, time_major=False)
         batch = self._check_state(state, batch, inputs, time_major=False)
+        self._check_clock(state, 1)
         if self.check:
             new_state, ys, record = _one_step_checked(self, state, inputs, key, len(batch))
             checks.report(self, state, record, batch)
@@ -287,64 +308,11 @@ class Program(eqx.Module):
         inputs, batch = self._check_inputs(xs, time_major=True)
         batch = self._check_state(state, batch, inputs, time_major=True)
         lengths = self._check_lengths(lengths, batch)
+        self._check_clock(state, _steps(inputs))
         wanted = self._check_trace_nodes(nodes)
         new_state, _, traces = self._runner(self, state, inputs, key, lengths, wanted, state_vars)
         self._report(state, traces, batch)
         return new_state, traces
-
-    # ------------------------------------------------------------------ one step
-    def _advance(self, state: dict, inputs: Mapping[str, jax.Array], key, n_batch: int,
-                 members: frozenset[str] | None = None, external: Mapping | None = None):
-        """One step of every node, or only of ``members``, whose in-edges from other nodes are read from
-        ``external[source]`` (the layered strategy precomputes those over all steps)."""
-        t = state[CLOCK]["t"]
-        step_key = None if key is None else jax.random.fold_in(key, t)
-        values: dict[tuple[str, str], jax.Array] = {}
-        plans = self.plan if members is None else tuple(p for p in self.plan if p.id in members)
-        for p in plans:  # 1. values that depend on the state only
-            for port in p.no_feedthrough_ports:
-                values[(p.id, port)] = self.kernels[p.id].output(_kernel_state(state, p))
-        new_state = {CLOCK: {**state[CLOCK], "t": t + 1}}
-        for p in plans:  # 2. updates in schedule order
-            if p.role == "input":
-                values[(p.id, "out")] = inputs[p.id]
-                continue
-            received = {port: self._receive(state, values, sources, shape, inputs, n_batch, members, external)
-                        for port, sources, shape in p.inputs}
-            if p.role == "output":
-                values[(p.id, "in")] = received["in"]
-                continue
-            kernel = self.kernels[p.id]
-            x = received["in"] if len(received) == 1 and "in" in received else received
-            node_key = None if step_key is None else jax.random.fold_in(step_key, zlib.crc32(p.id.encode()) & 0x7FFFFFFF)
-            kstate, y = kernel.step(_kernel_state(state, p), x, node_key)
-            for port, _, _ in p.outputs:
-                values.setdefault((p.id, port), kernel.port(port, kstate, y))
-            if p.id in state:
-                new_state[p.id] = dict(kstate)
-        for p in plans:  # 3. histories for later steps
-            for port, depth in p.history:
-                buf = state[p.id][history_var(port)]
-                new_state.setdefault(p.id, {})[history_var(port)] = _push(buf, values[(p.id, port)], n_batch, depth)
-        return new_state, values
-
-    def _receive(self, state, values, sources, shape, inputs, n_batch, members=None, external=None):
-        terms = []
-        for src in sources:
-            if members is not None and src.node not in members:
-                terms.append(external[src])
-            elif src.delay == 0:
-                terms.append(values[(src.node, src.port)])
-            else:
-                buf = state[src.node][history_var(src.port)]
-                terms.append(jax.lax.index_in_dim(buf, src.delay - 1, axis=n_batch, keepdims=False))
-        if not terms:
-            batch = next(iter(inputs.values())).shape[:n_batch] if inputs else ()
-            return jnp.zeros(batch + shape, self.dtype)
-        total = terms[0]
-        for term in terms[1:]:
-            total = total + term
-        return total
 
     # ------------------------------------------------------------------ checks on the caller's data
     def _check_inputs(self, xs: Any, time_major: bool) -> tuple[dict[str, jax.Array], tuple[int, ...]]:
@@ -408,13 +376,61 @@ class Program(eqx.Module):
         for nid, entry in state.items():
             if nid == CLOCK:
                 continue
+            if not isinstance(entry, Mapping):
+                raise ProgramInputError(f"state[{nid!r}] must be a dict of arrays, got {type(entry).__name__}"
+                                        f"\n  hint: {_STATE_HINT.format(expected)}")
             for var, leaf in entry.items():
+                if not hasattr(leaf, "shape"):
+                    continue  # a user layer's nested state: checked against the spec below
                 if tuple(leaf.shape[: len(expected)]) != expected:
                     raise ShapeError(
                         f"state {nid}:{var} has shape {tuple(leaf.shape)}, which does not start with the "
                         f"state's batch shape {expected}\n  hint: make the state with "
                         f"prog.init_state(batch_shape={expected}) and pass on the state each call returns")
+        self._check_state_entries(state, expected)
         return expected
+
+    def _check_state_entries(self, state: Mapping, batch: tuple[int, ...]) -> None:
+        """Every entry of ``state`` against what init_state makes (``state_spec``): no unknown node, no
+        missing or extra variable, and each array's shape and dtype, so that a wrong state is an error
+        naming the node and variable instead of a TypeError from inside ``lax.scan``."""
+        spec: dict[str, dict[str, tuple]] = {}
+        for nid, var, shape, dtype, _ in self.state_spec:
+            spec.setdefault(nid, {})[var] = (shape, dtype)
+        if not spec:
+            return  # a program lowered without a spec: nothing to compare with
+        hint = _STATE_HINT.format(batch)
+        unknown = sorted(nid for nid in state if nid != CLOCK and nid not in spec)
+        if unknown:
+            raise ProgramInputError(f"state has entries for {unknown}, which hold no state in this program"
+                                    f"\n  hint: {hint}")
+        for nid, want in spec.items():
+            entry = state[nid]
+            missing, extra = [v for v in want if v not in entry], sorted(set(entry) - set(want))
+            if missing or extra:
+                raise ProgramInputError(
+                    f"state[{nid!r}] has variables {sorted(entry)}, but {nid!r} holds {list(want)}"
+                    + (f"; missing {missing}" if missing else "") + (f"; unknown {extra}" if extra else "")
+                    + f"\n  hint: {hint}")
+            for var, (shape, dtype) in want.items():
+                leaf = entry[var]
+                if shape is None:
+                    continue
+                if not hasattr(leaf, "shape") or not hasattr(leaf, "dtype"):
+                    raise ProgramInputError(f"state {nid}:{var} must be an array, got {type(leaf).__name__}"
+                                            f"\n  hint: {hint}")
+                if tuple(leaf.shape) != batch + shape:
+                    raise ShapeError(f"state {nid}:{var} has shape {tuple(leaf.shape)}, but the program needs "
+                                     f"{batch + shape} (batch shape {batch}, then {shape})\n  hint: {hint}")
+                if jnp.dtype(leaf.dtype) != jnp.dtype(dtype):
+                    raise ProgramInputError(f"state {nid}:{var} has dtype {jnp.dtype(leaf.dtype).name}, but the "
+                                            f"program keeps it in {dtype}\n  hint: {hint}"
+                                            f" (or cast it: .astype({dtype!r}))")
+        clock = state[CLOCK].get("t")
+        if not hasattr(clock, "shape") or tuple(clock.shape) != () or jnp.dtype(clock.dtype) != jnp.int32:
+            raise ProgramInputError(f"state[{CLOCK!r}]['t'] must be an int32 scalar (the step counter), got "
+                                    f"{getattr(clock, 'dtype', type(clock).__name__)}"
+                                    f"{list(getattr(clock, 'shape', ()))}\n  hint: {hint}")
 
     def _batch_mismatch(self, inputs: Mapping[str, jax.Array], batch: tuple[int, ...],
                         expected: tuple[int, ...], time_major: bool) -> str:
@@ -441,14 +457,40 @@ class Program(eqx.Module):
         return head + f"; if xs really is [T, *batch, *shape], make the state with prog.init_state(batch_shape={batch})"
 
     def _check_lengths(self, lengths: Any, batch: tuple[int, ...]) -> jax.Array | None:
+        """``lengths`` as int32 of the batch shape. Concrete values are checked before the cast, which
+        would wrap a length of 2^40 to 0 and silently zero that sample: each must lie in 0 … 2^31 − 1
+        (the range of the step clock they are compared with)."""
         if lengths is None:
             return None
+        if not isinstance(lengths, jax.core.Tracer):
+            given = np.asarray(lengths)
+            if given.dtype == object or not np.issubdtype(given.dtype, np.integer):
+                raise ShapeError(f"lengths must be integers, got dtype {given.dtype}")
+            if given.size and (given.min() < 0 or given.max() > _MAX_STEP):
+                bad = given.min() if given.min() < 0 else given.max()
+                raise ShapeError(f"lengths must lie in 0 ... {_MAX_STEP} (steps the int32 clock counts), got {int(bad)}"
+                                 "\n  hint: a length is the number of steps of a sample's data, at most T of the "
+                                 "call (or the whole sequence's length, for chunked calls)")
         lengths = jnp.asarray(lengths)
         if tuple(lengths.shape) != batch:
             raise ShapeError(f"lengths must have the batch shape {batch} (one length per sample), got {tuple(lengths.shape)}")
         if not jnp.issubdtype(lengths.dtype, jnp.integer):
             raise ShapeError(f"lengths must be integers, got dtype {lengths.dtype}")
         return lengths.astype(jnp.int32)
+
+    def _check_clock(self, state: Mapping, steps: int) -> None:
+        """The step clock is int32 (JAX without 64-bit mode): refuse a run that would carry it past
+        2^31 − 1, where it would wrap and restart keys and ``lengths`` at negative steps."""
+        t = state[CLOCK].get("t")
+        if t is None or isinstance(t, jax.core.Tracer):
+            return
+        if callable(getattr(t, "is_ready", None)) and not t.is_ready():
+            return  # reading it would wait for the previous call: never stall dispatch for this check
+        if int(np.asarray(t)) + steps > _MAX_STEP:
+            raise ProgramInputError(
+                f"this call would take the step clock from {int(np.asarray(t))} past {_MAX_STEP}, the last step "
+                "an int32 counts\n  hint: start again from prog.init_state(...); a single sequence can be at "
+                f"most {_MAX_STEP} steps long")
 
     def _check_trace_nodes(self, nodes: Any) -> tuple[str, ...]:
         known = self.declaration
@@ -485,6 +527,14 @@ class Program(eqx.Module):
 
 
 # ---------------------------------------------------------------------- the scan
+def _kernel_init(kernel: Kernel, nid: str, batch, dtype, key) -> dict:
+    """A kernel's initial state (a plain function: see ``advance`` on why not a method)."""
+    if getattr(kernel, "KEYED_INIT", False):  # a user layer's init_state may draw random numbers
+        node_key = None if key is None else jax.random.fold_in(key, zlib.crc32(nid.encode()) & 0x7FFFFFFF)
+        return kernel.init_state(batch, dtype, key=node_key)
+    return kernel.init_state(batch, dtype)
+
+
 def _kernel_state(state: dict, p: NodePlan) -> dict:
     entry = state.get(p.id, {})
     return {k: v for k, v in entry.items() if not k.endswith("_history")}
@@ -504,16 +554,79 @@ def _freeze(active: jax.Array, new: Any, old: Any, n_batch: int) -> Any:
     return jax.tree_util.tree_map(pick, new, old)
 
 
+# ---------------------------------------------------------------------- one step
+# Plain functions of the program, not methods: Equinox makes a bound method of a Module a new Module,
+# and making one flattens the whole program (every kernel's leaves) to check its fields, so a call per
+# node would make tracing quadratic in the number of nodes.
+def advance(prog: Program, state: dict, inputs: Mapping[str, jax.Array], key, n_batch: int,
+            plans: tuple[NodePlan, ...] | None = None, external: Mapping | None = None):
+    """One step of every node, or only of ``plans`` (a layered scan stage's members in schedule order),
+    whose in-edges from other nodes are read from ``external[source]`` (the layered strategy
+    precomputes those over all steps)."""
+    t = state[CLOCK]["t"]
+    step_key = None if key is None else jax.random.fold_in(key, t)
+    values: dict[tuple[str, str], jax.Array] = {}
+    members = None if plans is None else frozenset(p.id for p in plans)
+    plans = prog.plan if plans is None else plans
+    kernels = prog.kernels
+    for p in plans:  # 1. values that depend on the state only
+        for port in p.no_feedthrough_ports:
+            values[(p.id, port)] = kernels[p.id].output(_kernel_state(state, p))
+    new_state = {CLOCK: {**state[CLOCK], "t": t + 1}}
+    for p in plans:  # 2. updates in schedule order
+        if p.role == "input":
+            values[(p.id, "out")] = inputs[p.id]
+            continue
+        received = {port: _receive(prog.dtype, state, values, sources, shape, inputs, n_batch, members, external)
+                    for port, sources, shape in p.inputs}
+        if p.role == "output":
+            values[(p.id, "in")] = received["in"]
+            continue
+        kernel = kernels[p.id]
+        x = received["in"] if len(received) == 1 and "in" in received else received
+        node_key = None if step_key is None else jax.random.fold_in(step_key, zlib.crc32(p.id.encode()) & 0x7FFFFFFF)
+        kstate, y = kernel.step(_kernel_state(state, p), x, node_key)
+        for port, _, _ in p.outputs:
+            values.setdefault((p.id, port), kernel.port(port, kstate, y))
+        if p.id in state:
+            new_state[p.id] = dict(kstate)
+    for p in plans:  # 3. histories for later steps
+        for port, depth in p.history:
+            buf = state[p.id][history_var(port)]
+            new_state.setdefault(p.id, {})[history_var(port)] = _push(buf, values[(p.id, port)], n_batch, depth)
+    return new_state, values
+
+
+def _receive(dtype, state, values, sources, shape, inputs, n_batch, members=None, external=None):
+    """The sum of one input port's in-edges at this step."""
+    terms = []
+    for src in sources:
+        if members is not None and src.node not in members:
+            terms.append(external[src])
+        elif src.delay == 0:
+            terms.append(values[(src.node, src.port)])
+        else:
+            buf = state[src.node][history_var(src.port)]
+            terms.append(jax.lax.index_in_dim(buf, src.delay - 1, axis=n_batch, keepdims=False))
+    if not terms:
+        batch = next(iter(inputs.values())).shape[:n_batch] if inputs else ()
+        return jnp.zeros(batch + shape, dtype)
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
 @eqx.filter_jit(inline=True)
 def _one_step(prog: Program, state, inputs, key, n_batch: int):
-    state, values = prog._advance(state, inputs, key, n_batch)
+    state, values = advance(prog, state, inputs, key, n_batch)
     return state, {oid: values[(oid, "in")] for oid in prog.output_ids}
 
 
 @eqx.filter_jit(inline=True)
 def _one_step_checked(prog: Program, state, inputs, key, n_batch: int):
     """``_one_step`` plus the checked mode's flags of this step, of shape [1, N]."""
-    new_state, values = prog._advance(state, inputs, key, n_batch)
+    new_state, values = advance(prog, state, inputs, key, n_batch)
     found = checks.step_flags(prog, state, values, new_state, n_batch)
     anys, samples = checks.stack(prog, state, found, ())
     return new_state, {oid: values[(oid, "in")] for oid in prog.output_ids}, (anys[None], samples[None])
@@ -536,7 +649,7 @@ def _run(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
 
     def body(carry, x_t):
         t = carry[CLOCK]["t"]
-        new, values = prog._advance(carry, x_t, key, n_batch)
+        new, values = advance(prog, carry, x_t, key, n_batch)
         if prog.check:  # checked mode: this step's flags, [N] each (the scan stacks them to [T, N])
             found = checks.step_flags(prog, carry, values, new, n_batch, None if lengths is None else t < lengths)
             flags = checks.stack(prog, carry, found, ())
@@ -567,6 +680,11 @@ def _run(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
     steps = next(iter(inputs.values())).shape[0]
     state, (ys, record) = time_scan(body, state, inputs, steps, prog.checkpoint_every)
     return state, ys, record
+
+
+def _steps(inputs: Mapping[str, jax.Array]) -> int:
+    """The number of steps of a call's (time-major) inputs; 0 for a program without inputs."""
+    return next(iter(inputs.values())).shape[0] if inputs else 0
 
 
 def _batch_rank(prog: Program, inputs: Mapping[str, jax.Array]) -> int:

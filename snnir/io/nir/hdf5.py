@@ -1,4 +1,5 @@
-"""NIR's wire form as plain trees: HDF5 files read with h5py (never ``nir.read``), and ``nir`` objects.
+"""NIR's wire form as plain trees: HDF5 files read with h5py in a child process (never ``nir.read``), and
+``nir`` objects.
 
 A tree is ``{"type": str, "params": {name: value}, "metadata": {...}}``, plus ``"nodes"`` (name ->
 tree) and ``"edges"`` ([(src, dst)]) for a NIRGraph. Reading a file directly means a hostile file never
@@ -7,8 +8,13 @@ reaches ``nir``'s asserts or type inference, and sub-graphs written with ``type_
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
+import signal
+import struct
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -19,12 +25,15 @@ from .errors import NIRConversionError
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
-def read_nir_file(path: str | os.PathLike, max_bytes: int = 1 << 31, max_nodes: int = 100_000) -> dict:
+def read_nir_file(path: str | os.PathLike, max_bytes: int = 1 << 31, max_nodes: int = 100_000,
+                  timeout: float = 120.0) -> dict:
     """The node tree of a NIR file as plain dicts; every malformed file raises ModelFileError.
 
     Only hard links are followed (a soft or external link could point anywhere on the disk), nesting
     is bounded, and the declared size of every dataset counts against ``max_bytes`` before it is read
-    (so compressed datasets cannot inflate without bound)."""
+    (so compressed datasets cannot inflate without bound). The HDF5 library reads the file in a child
+    process (snnir/io/_hdf5_child.py), since a damaged file can crash it (a segmentation fault) or make
+    it loop: that ends the child only, after at most ``timeout`` seconds, and is reported here."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise ModelFileError(path, "no such file" if not path.exists() else "not a regular file")
@@ -33,87 +42,67 @@ def read_nir_file(path: str | os.PathLike, max_bytes: int = 1 << 31, max_nodes: 
     if head != HDF5_MAGIC:
         raise ModelFileError(path, f"not a NIR file (starts with {head!r}, not the HDF5 signature)",
                              "NIR files are HDF5 files written by nir.write")
-    import h5py
-
-    budget = {"bytes": max_bytes, "nodes": max_nodes}
+    damaged = "the file is damaged: export it again (nir.write) or fetch a fresh copy"
+    command = [sys.executable, "-P", str(_CHILD), str(path.resolve()), str(int(max_bytes)), str(int(max_nodes))]
     try:
-        with h5py.File(path, "r") as f:
-            if "node" not in f or not isinstance(f["node"], h5py.Group):
-                raise ModelFileError(path, "the file has no /node group", "is this a file written by nir.write?")
-            return _read_group(path, f["node"], "node", 0, budget)
-    except ModelFileError:
-        raise
-    except Exception as err:  # noqa: BLE001  (OSError, KeyError, ...: whatever a truncated or hostile file provokes)
-        raise ModelFileError(path, f"corrupt NIR file: {type(err).__name__}: {err}") from None
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise ModelFileError(path, f"corrupt NIR file: the HDF5 library did not finish reading it in {timeout:g} s",
+                             damaged + "; or pass a larger timeout to read_nir_file") from None
+    except OSError as err:
+        raise ModelFileError(path, f"cannot start the NIR reader ({sys.executable}): {err}") from None
+    if done.returncode != 0:
+        if done.returncode < 0:
+            try:
+                name = signal.Signals(-done.returncode).name
+            except ValueError:
+                name = f"signal {-done.returncode}"
+            raise ModelFileError(path, f"corrupt NIR file: the HDF5 library crashed reading it ({name})", damaged)
+        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
+        raise ModelFileError(path, f"the NIR reader failed (exit status {done.returncode}): {last}",
+                             "is h5py installed? pip install 'snnir[nir]'" if "h5py" in last else damaged)
+    return _decode(path, done.stdout)
 
 
-def _read_group(path, group, where: str, depth: int, budget: dict) -> dict:
-    import h5py
-
-    if depth > 32:
-        raise ModelFileError(path, f"{where}: sub-graphs nest deeper than 32 levels")
-    budget["nodes"] -= 1
-    if budget["nodes"] < 0:
-        raise ModelFileError(path, "the file holds too many nodes")
-    items = _children(path, group, where)
-    if not isinstance(items.get("type"), h5py.Dataset):
-        raise ModelFileError(path, f"{where}: a node without a 'type'")
-    typ = _read_value(path, items["type"], where, budget)
-    if not isinstance(typ, str):
-        raise ModelFileError(path, f"{where}: the node type is not a string")
-    tree: dict[str, Any] = {"type": typ, "params": {}, "metadata": {}}
-    for key, item in items.items():
-        if key == "type":
-            continue
-        if key == "metadata" and isinstance(item, h5py.Group):
-            tree["metadata"] = {k: _read_value(path, v, f"{where}/metadata", budget)
-                                for k, v in _children(path, item, where).items() if isinstance(v, h5py.Dataset)}
-        elif key == "nodes" and typ == "NIRGraph":
-            if not isinstance(item, h5py.Group):
-                raise ModelFileError(path, f"{where}: 'nodes' is not a group")
-            tree["nodes"] = {k: _read_group(path, v, f"{where}/{k}", depth + 1, budget)
-                             for k, v in _children(path, item, where).items() if isinstance(v, h5py.Group)}
-        elif isinstance(item, h5py.Dataset):
-            tree["params"][key] = _read_value(path, item, f"{where}/{key}", budget)
-    if typ == "NIRGraph":
-        tree.setdefault("nodes", {})
-        tree["edges"] = _edges(path, tree["params"].pop("edges", np.zeros((0, 2), object)), where)
-    return tree
+_CHILD = pathlib.Path(__file__).resolve().parents[1] / "_hdf5_child.py"
 
 
-def _children(path, group, where: str) -> dict:
-    """A group's members, refusing soft and external links."""
-    import h5py
+def _decode(path: pathlib.Path, out: bytes) -> dict:
+    """The tree from the child's answer (see _hdf5_child.py for the wire form)."""
+    if len(out) < 8:
+        raise ModelFileError(path, "the NIR reader gave no answer")
+    (n,) = struct.unpack_from("<Q", out)
+    header = json.loads(out[8:8 + n])
+    if "error" in header:
+        raise ModelFileError(path, header["error"], header.get("hint", ""))
+    body = memoryview(out)[8 + n:]
 
-    out = {}
-    for key in group.keys():
-        if not isinstance(group.get(key, getlink=True), h5py.HardLink):
-            raise ModelFileError(path, f"{where}/{key}: NIR files hold no soft or external links")
-        out[key] = group[key]
-    return out
+    def value(v: dict) -> Any:
+        if "s" in v:
+            return v["s"]
+        if "o" in v:  # strings
+            if not v["shape"]:
+                arr = np.empty((), dtype=object)
+                arr[()] = v["o"]
+                return arr
+            return np.array(v["o"], dtype=object).reshape(v["shape"])
+        dtype, shape, offset, nbytes, scalar = v["a"]
+        dt = np.dtype(dtype)
+        if dt.kind not in "biufc":
+            raise ModelFileError(path, f"the NIR reader sent an array of type {dt}")
+        arr = np.frombuffer(body[offset:offset + nbytes], dtype=dt).reshape(shape).copy()
+        return arr[()] if scalar else arr
 
+    def node(t: dict) -> dict:
+        out = {"type": t["type"], "params": {k: value(v) for k, v in t["params"].items()},
+               "metadata": {k: value(v) for k, v in t["metadata"].items()}}
+        if "nodes" in t:
+            out["nodes"] = {k: node(v) for k, v in t["nodes"].items()}
+            out["edges"] = [(str(a), str(b)) for a, b in t["edges"]]
+        return out
 
-def _read_value(path, dataset, where: str, budget: dict) -> Any:
-    budget["bytes"] -= int(dataset.size or 0) * max(int(dataset.dtype.itemsize), 1)
-    if budget["bytes"] < 0:
-        raise ModelFileError(path, f"{where}: the arrays are larger than the limit",
-                             "raise read_nir_file's max_bytes if you trust this file")
-    value = dataset[()]
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    if isinstance(value, np.ndarray) and value.dtype.kind in "OS":
-        return np.vectorize(lambda s: s.decode("utf-8") if isinstance(s, bytes) else str(s), otypes=[object])(value) \
-            if value.size else value.astype(object)
-    return value
-
-
-def _edges(path, raw: Any, where: str) -> list[tuple[str, str]]:
-    arr = np.asarray(raw, dtype=object)
-    if arr.size == 0:
-        return []
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ModelFileError(path, f"{where}: edges must be an (E, 2) array of node names, got shape {arr.shape}")
-    return [(str(a), str(b)) for a, b in arr]
+    return node(header["tree"])
 
 
 def tree_from_object(node: Any, depth: int = 0) -> dict:
