@@ -8,16 +8,20 @@ rewritten and nothing else, and every value it reports must match: spike trains 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import pathlib
-import sys
 
 import numpy as np
 import pytest
 
 CORPUS = pathlib.Path(__file__).resolve().parent / "corpus" / "snnax"
-sys.path.insert(0, str(CORPUS))
-from runner import port, run_program, tolerance  # noqa: E402
+_spec = importlib.util.spec_from_file_location("snnax_corpus_runner", CORPUS / "runner.py")
+runner = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(runner)  # by path: each corpus has its own runner module
+port = runner.port
+run_program = runner.run_program
+tolerance = runner.tolerance
 
 MANIFEST = json.loads((CORPUS / "fixtures" / "manifest.json").read_text())
 PROGRAMS = sorted((CORPUS / "programs").glob("p*.py"))

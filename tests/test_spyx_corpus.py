@@ -11,16 +11,21 @@ current JAX); their fixtures are compared by hand against the same network built
 from __future__ import annotations
 
 import inspect
+import importlib.util
 import json
 import pathlib
-import sys
 
 import numpy as np
 import pytest
 
 CORPUS = pathlib.Path(__file__).resolve().parent / "corpus" / "spyx"
-sys.path.insert(0, str(CORPUS))
-from runner import port, run_program, tolerance, uses_haiku  # noqa: E402
+_spec = importlib.util.spec_from_file_location("spyx_corpus_runner", CORPUS / "runner.py")
+runner = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(runner)  # by path: each corpus has its own runner module
+port = runner.port
+run_program = runner.run_program
+tolerance = runner.tolerance
+uses_haiku = runner.uses_haiku
 
 MANIFEST = json.loads((CORPUS / "fixtures" / "manifest.json").read_text())
 PROGRAMS = sorted((CORPUS / "programs").glob("v*.py"))

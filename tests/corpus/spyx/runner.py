@@ -9,11 +9,14 @@ from __future__ import annotations
 import pathlib
 import re
 import sys
-import types
 
 import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:  # program_exec, also when run as a script inside a peer's venv
+    sys.path.insert(0, str(HERE.parent))
+
+from program_exec import execute  # noqa: E402
 TARGET = "snnir.compat.spyx"
 #: Spyx 0.1.20 programs (``v01_*``) port to the front end that keeps that version's numbers
 TARGET_01 = "snnir.compat.spyx01"
@@ -59,21 +62,7 @@ def target_for(path: pathlib.Path) -> str:
 def run_program(path: pathlib.Path, ported: bool) -> dict[str, np.ndarray]:
     """Execute the program (ported or as written) in a fresh namespace; return its RESULTS as numpy."""
     source = path.read_text()
-    if ported:
-        source = port(source, target_for(path))
-    if str(HERE) not in sys.path:
-        sys.path.insert(0, str(HERE))  # corpus_data
-    module = types.ModuleType(f"corpus_{path.stem}")
-    module.__file__ = str(path)
-    sys.modules[module.__name__] = module
-    try:
-        exec(compile(source, str(path), "exec"), module.__dict__)
-    finally:
-        sys.modules.pop(module.__name__, None)
-    results = module.__dict__.get("RESULTS")
-    if not isinstance(results, dict) or not results:
-        raise RuntimeError(f"{path.name} defines no RESULTS dict")
-    return {str(k): np.asarray(v) for k, v in results.items()}
+    return execute(path, port(source, target_for(path)) if ported else source, HERE)
 
 
 def tolerance(key: str) -> tuple[float, float] | None:
