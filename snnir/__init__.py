@@ -33,7 +33,7 @@ _PUBLIC = (
     "InvalidArgumentsError", "MissingKeyError", "InvalidDtypeError", "ScheduleError", "NIRFileError",
     "PluginImportError", "CompileOptionError", "LoweringError", "GraphvizNotFoundError",
     "LayerRegistrationError", "UnknownLayerError", "LayerEncodingError",
-    "NonFiniteError", "checked", "explain", "UnknownCodeError", "register_spike_function",
+    "NonFiniteError", "StateMemoryError", "checked", "explain", "UnknownCodeError", "register_spike_function",
 )
 # subpackages reachable as attributes of ``snnir`` without importing them first
 _SUBPACKAGES = ("train",)

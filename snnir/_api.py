@@ -15,6 +15,7 @@ from .errors import (
     ProgramInputError,
     ShapeError,
     SnnirError,
+    StateMemoryError,
     UnknownKindError,
     VerifyError,
 )

@@ -72,6 +72,11 @@ class MissingKeyError(SnnirError, ValueError):
     """A stochastic node (e.g. Dropout) ran in training without a random key."""
 
 
+class StateMemoryError(SnnirError, ValueError):
+    """``Program.init_state`` would allocate more state than the limit allows (``max_bytes=``, the
+    environment variable ``SNNIR_MAX_STATE_BYTES``, or half the device's or machine's memory)."""
+
+
 class NonFiniteError(SnnirError, ValueError):
     """A checked program (``prog.checked()``, ``compile(..., check=True)``) met a NaN or an infinity.
 

@@ -75,10 +75,27 @@ class Graph(BaseModel, metaclass=_GraphMeta):
     def node_ids(self) -> tuple[str, ...]:
         return tuple(n.id for n in self.nodes)
 
+    def _lookups(self) -> tuple[dict[str, int], dict[str, list[Edge]]]:
+        """Node id -> position and node id -> in-edges, built once per graph (a graph is frozen; the cache
+        is keyed by the very node and edge tuples, so a copy with other nodes or edges never reads it)."""
+        cached = self.__dict__.get("_lookup_cache")
+        if cached is None or cached[0] is not self.nodes or cached[1] is not self.edges:
+            position = {n.id: i for i, n in reversed(list(enumerate(self.nodes)))}  # the first of a duplicate id
+            incoming: dict[str, list[Edge]] = {}
+            for e in self.edges:
+                incoming.setdefault(e.dst, []).append(e)
+            cached = (self.nodes, self.edges, position, incoming)
+            self.__dict__["_lookup_cache"] = cached  # not a field: equality, dumps and copies ignore it
+        return cached[2], cached[3]
+
+    def index_of(self, node_id: str) -> int | None:
+        """The position of node ``node_id`` in ``nodes`` (None if absent), in constant time."""
+        return self._lookups()[0].get(node_id)
+
     def node(self, node_id: str) -> Node:
-        for n in self.nodes:
-            if n.id == node_id:
-                return n
+        at = self._lookups()[0].get(node_id) if isinstance(node_id, str) else None
+        if at is not None:
+            return self.nodes[at]
         guess = did_you_mean(str(node_id), self.node_ids)
         raise NodeNotFoundError(f"no node with id {node_id!r}" + (f" ({guess})" if guess else "")
                                 + f"; the graph has {list(self.node_ids)}")
@@ -98,7 +115,8 @@ class Graph(BaseModel, metaclass=_GraphMeta):
         return self.nodes_of_kind("Output")
 
     def in_edges(self, node_id: str) -> tuple[Edge, ...]:
-        return tuple(e for e in self.edges if e.dst == node_id)
+        """The edges into ``node_id``, in declaration order (constant time after the first call)."""
+        return tuple(self._lookups()[1].get(node_id, ()))
 
     def out_edges(self, node_id: str) -> tuple[Edge, ...]:
         return tuple(e for e in self.edges if e.src == node_id)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def node_line(graph: "Graph", index: int) -> str:
     node = graph.nodes[index]
-    ins = [e.label() for e in graph.edges if e.dst == node.id]
+    ins = [e.label() for e in graph.in_edges(node.id)]
     call = f"{node.kind}({', '.join(ins)})" if node.INPUT_PORTS or ins else node.kind
     summary = node.summary()
     return f"{node.id}: {call}" + (f" {summary}" if summary else "")
@@ -42,9 +42,7 @@ def format_graph(graph: "Graph", marks: dict[str, str] | None = None) -> str:
 
 def context(graph: "Graph", node_ids: Iterable[str], radius: int = 1, pointer: str = "  <-- here") -> str:
     """A few printed lines around the named nodes, with the named ones pointed at (as JAX errors do)."""
-    named = set(node_ids)
-    index = {n.id: i for i, n in enumerate(graph.nodes)}
-    hits = sorted(index[n] for n in named if n in index)
+    hits = sorted(i for i in (graph.index_of(n) for n in set(node_ids)) if i is not None)
     if not hits:
         return ""
     keep: set[int] = set()

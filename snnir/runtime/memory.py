@@ -18,7 +18,7 @@ import math
 import os
 import re
 
-from ..errors import SnnirError
+from ..errors import StateMemoryError  # defined with the other errors; raised here
 
 ENV_VAR = "SNNIR_MAX_STATE_BYTES"
 FALLBACK_LIMIT = 8 << 30
@@ -29,8 +29,6 @@ _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
 Sizes = tuple[tuple, ...]
 
 
-class StateMemoryError(SnnirError, ValueError):
-    """``init_state`` would allocate more state than the limit allows (see :mod:`snnir.runtime.memory`)."""
 
 
 def format_bytes(n: float) -> str:
