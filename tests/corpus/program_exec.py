@@ -39,3 +39,13 @@ def execute(path: pathlib.Path, source: str, folder: pathlib.Path) -> dict[str, 
     if not isinstance(results, dict) or not results:
         raise RuntimeError(f"{path.name} defines no RESULTS dict")
     return {str(k): np.asarray(v) for k, v in results.items()}
+
+
+def tolerance(key: str) -> tuple[float, float] | None:
+    """(rtol, atol) for a result key: None (exact) for spike trains, counts and labels (``spikes...``),
+    1e-4 for gradients (``grad...``), 1e-5 for every other float."""
+    if key.startswith("spikes"):
+        return None
+    if key.startswith("grad"):
+        return (1e-4, 1e-6)
+    return (1e-5, 1e-6)

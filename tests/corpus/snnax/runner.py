@@ -16,7 +16,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # program_exec, also when run as a script inside a peer's venv
     sys.path.insert(0, str(HERE.parent))
 
-from program_exec import execute  # noqa: E402
+from program_exec import execute, tolerance  # noqa: E402,F401 - tolerance: the replay tests read it here
 
 _FROM = re.compile(r"^(\s*from\s+)snnax(\b[\w.]*)(\s+import\s)", re.M)
 _IMPORT_AS = re.compile(r"^(\s*import\s+)snnax(\b[\w.]*)(\s+as\s+\w+)", re.M)
@@ -34,15 +34,6 @@ def run_program(path: pathlib.Path, ported: bool) -> dict[str, np.ndarray]:
     """Execute the program (ported or as written) in a fresh namespace; return its RESULTS as numpy."""
     source = path.read_text()
     return execute(path, port(source) if ported else source, HERE)
-
-
-def tolerance(key: str) -> tuple[float, float] | None:
-    """(rtol, atol) for a result key; None means exact equality (spike trains)."""
-    if key.startswith("spikes"):
-        return None
-    if key.startswith("grad"):
-        return (1e-4, 1e-6)
-    return (1e-5, 1e-6)
 
 
 if __name__ == "__main__":  # used by generate.py inside the SNNAX environment

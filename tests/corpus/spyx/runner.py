@@ -16,7 +16,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # program_exec, also when run as a script inside a peer's venv
     sys.path.insert(0, str(HERE.parent))
 
-from program_exec import execute  # noqa: E402
+from program_exec import execute, tolerance  # noqa: E402,F401 - tolerance: the replay tests read it here
 TARGET = "snnir.compat.spyx"
 #: Spyx 0.1.20 programs (``v01_*``) port to the front end that keeps that version's numbers
 TARGET_01 = "snnir.compat.spyx01"
@@ -63,15 +63,6 @@ def run_program(path: pathlib.Path, ported: bool) -> dict[str, np.ndarray]:
     """Execute the program (ported or as written) in a fresh namespace; return its RESULTS as numpy."""
     source = path.read_text()
     return execute(path, port(source, target_for(path)) if ported else source, HERE)
-
-
-def tolerance(key: str) -> tuple[float, float] | None:
-    """(rtol, atol) for a result key; None means exact equality (spike trains, counts, labels)."""
-    if key.startswith("spikes"):
-        return None
-    if key.startswith("grad"):
-        return (1e-4, 1e-6)
-    return (1e-5, 1e-6)
 
 
 def uses_haiku(path: pathlib.Path) -> bool:
