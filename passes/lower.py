@@ -131,8 +131,10 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
     has_state = {nid for nid, st in states.items() if st}
     stateful = tuple(p.id for p in plans if p.history or p.id in has_state)
     stages = _stages(graph, plans, has_state)
-    if strategy == "auto":  # measured on CPU (docs/performance.md): hoisting a GEMM out of the loop wins
-        strategy = "layered" if _hoists_a_matmul(graph, stages) else "fused-scan"
+    if strategy == "auto":  # measured on CPU (docs/performance.md): hoisting a GEMM out of the loop wins,
+        # unless the layered program has so many time loops that compiling them costs more than it saves
+        few_loops = sum(kind == "scan" for kind, _ in stages) <= MAX_LAYERED_LOOPS
+        strategy = "layered" if _hoists_a_matmul(graph, stages) and few_loops else "fused-scan"
     stages = stages if strategy == "layered" else ()
     return Program(
         strategy=strategy,
@@ -252,6 +254,12 @@ def _stages(graph: Graph, plans: tuple[NodePlan, ...], has_state: set[str]) -> t
 
 
 _MATMUL_KINDS = ("Linear", "Conv1d", "Conv2d")
+
+
+#: ``auto`` compiles one fused scan when the layered program would hold more time loops than this: XLA
+#: compiles each loop on its own, with a cost that grows faster than linearly in their number (exponent
+#: about 1.5; a 1,002-node chain of ~500 loops took 17 CPU s to its first output layered, 9 s fused)
+MAX_LAYERED_LOOPS = 64
 
 
 def _hoists_a_matmul(graph: Graph, stages) -> bool:

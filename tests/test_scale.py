@@ -160,3 +160,20 @@ def test_jit_does_not_print_the_program():
     prog = snnir.compile(_layer_chain(30))
     text = repr(prog)
     assert "\n" not in text and text.startswith("Program(62 nodes")
+
+
+def test_auto_compiles_one_fused_scan_when_the_layered_program_would_hold_too_many_loops():
+    """Layered programs compile one XLA loop per scan stage; past MAX_LAYERED_LOOPS auto fuses them."""
+    from snnir.passes.lower import MAX_LAYERED_LOOPS
+
+    def chain(layers):
+        b = snnir.GraphBuilder(key=0)
+        h = b.input("x", shape=(4,))
+        for i in range(layers):
+            h = b.lif(b.linear(h, 4, id=f"fc{i}"), decay=0.9, id=f"lif{i}")
+        b.output(h, id="y")
+        return b.build()
+
+    assert snnir.compile(chain(3)).strategy == "layered"  # hoisting the matmuls pays
+    assert snnir.compile(chain(MAX_LAYERED_LOOPS + 1)).strategy == "fused-scan"
+    assert snnir.compile(chain(MAX_LAYERED_LOOPS + 1), strategy="layered").strategy == "layered"
