@@ -129,3 +129,16 @@ def test_bad_data_is_named():
         st.fit(_program(), (xs, ys), loss, optax.sgd(0.1), batch_size=64, progress=False)
     with pytest.raises(snnir.InvalidArgumentsError, match="burn_in"):
         st.fit(_program(), (xs, ys), loss, optax.sgd(0.1), burn_in=T, progress=False)
+
+
+def test_evaluating_every_epoch_compiles_the_scores_once():
+    xs, ys = _task(48)
+    traced = []
+
+    def counting_accuracy(out, labels):
+        traced.append(1)  # runs only while tracing
+        return accuracy(out, labels)
+
+    st.fit(_program(), (xs, ys), loss, optax.adam(1e-2), epochs=3, batch_size=16, validation=(xs, ys),
+           metrics={"accuracy": counting_accuracy}, progress=False)
+    assert len(traced) == 1

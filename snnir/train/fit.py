@@ -136,22 +136,22 @@ def evaluate(prog: Any, data: Any, loss: Callable | None = None, metrics: Mappin
     """Mean ``loss`` and ``metrics`` (each ``fn(ys, targets) -> scalar``) over ``data`` = (inputs, targets),
     weighted by batch size (the last batch may be smaller)."""
     inputs, targets, n = _samples(data, "data")
-    fns = dict(metrics or {})
-    if loss is not None:
-        fns = {"loss": loss, **fns}
-
-    @eqx.filter_jit
-    def scores(prog, xs, ys):
-        out = _outputs(prog, xs, burn_in)
-        return {name: fn(out, ys) for name, fn in fns.items()}
-
-    totals = {name: 0.0 for name in fns}
+    fns = tuple(({"loss": loss} if loss is not None else {}).items()) + tuple((metrics or {}).items())
+    totals = {name: 0.0 for name, _ in fns}
     for start in range(0, n, batch_size):
         index = jnp.arange(start, min(start + batch_size, n))
         xs, ys = _batch(inputs, targets, index)
-        for name, value in scores(prog, xs, ys).items():
+        for name, value in _scores(prog, xs, ys, fns, int(burn_in)).items():
             totals[name] += float(value) * int(index.shape[0])
     return {name: total / n for name, total in totals.items()}
+
+
+@eqx.filter_jit
+def _scores(prog, xs, ys, fns, burn_in: int) -> dict:
+    """Every (name, fn) of ``fns`` on one batch; at module level, so that evaluating each epoch with
+    the same functions reuses one compilation."""
+    out = _outputs(prog, xs, burn_in)
+    return {name: fn(out, ys) for name, fn in fns}
 
 
 def fit(prog: Any, data: Any, loss: Callable, optimizer: optax.GradientTransformation, *, epochs: int = 1,

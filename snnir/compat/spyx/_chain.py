@@ -36,22 +36,7 @@ def plan_chain(layers: Sequence[Any], sample_shape: tuple[int, ...]) -> tuple[li
 
 def filled_program(parts: Sequence[Placed], plan: _graph.Plan):
     """The plan's program holding the entries' current parameters."""
-    return _graph.filled(plan, [_WithLayout(e, _layout_in(plan, i)) for i, e in enumerate(parts)])
-
-
-def _layout_in(plan, i: int) -> Layout:
-    """The layout of the data entering layer ``i`` (what its parameters must follow)."""
-    return plan.input_layout if i == 0 else plan.slots[i - 1].layout
-
-
-class _WithLayout:
-    """A chain entry whose ``values`` uses the layout of the data it reads (neurons: the data they hold)."""
-
-    def __init__(self, entry: Placed, layout_in: Layout):
-        self.entry, self.layout_in = entry, layout_in
-
-    def values(self, nids):
-        return self.entry.values(nids, self.layout_in)
+    return _graph.filled(plan, parts)
 
 
 def single_step(layer: Layer, x: jax.Array, state: Any):

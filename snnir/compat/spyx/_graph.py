@@ -135,10 +135,12 @@ def _build(layers, spyx_in_shape, input_layout) -> Plan:
 
 
 def filled(plan: Plan, layers: Sequence[Any]) -> Program:
-    """The plan's program holding the layers' current parameter values."""
+    """The plan's program holding the layers' current parameter values. Each layer's parameters follow
+    the layout of the data it reads (a neuron's: the data it holds; a Linear's: a flattened image's)."""
     values: dict[tuple[str, str], Any] = {}
-    for layer, nids in zip(layers, plan.node_ids):
-        values.update(layer.values(nids))
+    for i, (layer, nids) in enumerate(zip(layers, plan.node_ids)):
+        layout_in = plan.input_layout if i == 0 else plan.slots[i - 1].layout
+        values.update(layer.values(nids, layout_in))
     prog = plan.program
     getters, new = [], []
     for nid, ir_field, kernel_field, _dtype in prog.param_map:
