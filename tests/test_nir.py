@@ -368,10 +368,62 @@ def test_subgraph_flattened_with_slash_ids(tmp_path):
                                         ("rsyn/w_rec", "rsyn/lif"), ("rsyn/lif", "output")}
     nir.write(tmp_path / "sub.nir", outer)
     assert from_nir(tmp_path / "sub.nir", dt=dt) == g    # read directly, though nir.read cannot type-check it
-    # and back out: ids with '/' become dotted NIR names, the ids travel in metadata
+    # and back out nested as it came in (the nesting is a graph note); the numbers are the same
     exported = to_nir(g, dt)
-    assert "rsyn.lif" in exported.nodes
+    assert sorted(exported.nodes) == ["fc", "input", "output", "rsyn"]
+    assert sorted(exported.nodes["rsyn"].nodes) == ["input", "lif", "output", "w_rec"]
     assert from_nir(exported, dt) == g
+    # an edited graph no longer matches the recorded nesting: it goes out flat, ids with '/' as dotted names
+    edited = g.replace(edges=tuple(e for e in g.edges if e.key != ("rsyn/w_rec", "rsyn/lif")))
+    flat = to_nir(edited, dt)
+    assert "rsyn.lif" in flat.nodes and "rsyn" not in flat.nodes
+    back = from_nir(flat, dt)
+    assert [n.id for n in back.nodes] == [n.id for n in edited.nodes]
+    xs = spikes((12, 2, 3), 0.5)
+    np.testing.assert_array_equal(run(back, {"input": xs})["output"], run(edited, {"input": xs})["output"])
+
+
+def assert_same_nested_nir(a, b):
+    """Same nodes (sub-graphs compared recursively), edges and parameters."""
+    assert type(a) is type(b)
+    if isinstance(a, nir.NIRGraph):
+        assert sorted(a.nodes) == sorted(b.nodes) and sorted(map(tuple, a.edges)) == sorted(map(tuple, b.edges))
+        for name in a.nodes:
+            assert_same_nested_nir(a.nodes[name], b.nodes[name])
+        return
+    assert_same_nir(nir.NIRGraph(nodes={"n": a}, edges=[], type_check=False),
+                    nir.NIRGraph(nodes={"n": b}, edges=[], type_check=False))
+
+
+def test_nested_sub_graphs_round_trip_exactly(tmp_path):
+    """NIR -> snnir -> NIR keeps sub-graphs, two levels deep, through files too; snnir -> NIR -> snnir
+    keeps the graph and its numbers."""
+    dt = 1e-3
+    lif = dict(tau=np.full(3, 4e-3), r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3), v_reset=np.zeros(3))
+    cell = nir.NIRGraph(nodes={
+        "in": nir.Input(input_type=np.array([3])), "lif": nir.LIF(**lif),
+        "rec": nir.Linear(weight=RNG.normal(size=(3, 3))), "out": nir.Output(output_type=np.array([3]))},
+        edges=[("in", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "out")], type_check=False)
+    block = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([3])), "cell": cell,
+        "proj": nir.Affine(weight=RNG.normal(size=(3, 3)), bias=RNG.normal(size=3)),
+        "output": nir.Output(output_type=np.array([3]))},
+        edges=[("input", "cell"), ("cell", "proj"), ("proj", "output")], type_check=False)
+    top = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([2])), "fc": nir.Linear(weight=RNG.normal(size=(3, 2))),
+        "block": block, "readout": nir.LI(tau=np.full(3, 2e-3), r=np.ones(3), v_leak=np.zeros(3)),
+        "output": nir.Output(output_type=np.array([3]))},
+        edges=[("input", "fc"), ("fc", "block"), ("block", "readout"), ("readout", "output")], type_check=False)
+    g = from_nir(top, dt)
+    assert {"block/cell/lif", "block/proj"} <= {n.id for n in g.nodes}
+    back = to_nir(g, dt)
+    assert_same_nested_nir(top, back)
+    write_nir(g, tmp_path / "nested.nir", dt)
+    from_file = from_nir(tmp_path / "nested.nir", dt)
+    assert from_file == g
+    assert_same_nested_nir(top, to_nir(from_file, dt))
+    xs = spikes((16, 2, 2), 0.5)
+    np.testing.assert_array_equal(run(from_file, {"input": xs})["output"], run(g, {"input": xs})["output"])
 
 
 def test_several_inputs_and_outputs():

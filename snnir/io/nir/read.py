@@ -1,7 +1,8 @@
 """Import: a NIR graph (file or ``nir.NIRGraph``) -> a snnir graph.
 
 The steps, in order: the wire form as a tree (hdf5.py); sub-graphs flattened to ``outer/inner`` ids and
-their Input/Output nodes (and NIR Identity nodes) contracted away as wires; the nodes ordered (below);
+their Input/Output nodes (and NIR Identity nodes) contracted away as wires, the nesting kept as a graph
+note (``STRUCTURE``) from which the export nests them again; the nodes ordered (below);
 snnir's own Delay nodes folded back into edge delays, and the Delay after each neuron snnir exported
 with ``spike_from="pre"`` into that neuron; every NIR node converted by the table (table.py), its snnir
 note applied where it changes no number (notes.py); then every cycle broken by snnir's feedback rule.
@@ -38,6 +39,9 @@ _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _ID = re.compile(ID_PATTERN)
 _WIRES = ("Input", "Output", "Identity")  # identities inside the graph: contracted away
 _NEURONS = frozenset({"LIF", "IF", "LI", "I", "CubaLIF", "CubaLI", "Threshold"})
+#: graph metadata key holding the nesting of an imported NIR graph's sub-graphs (``structure``), which
+#: ``to_nir`` writes back when the graph still has exactly those nodes and edges; a note, never a number
+STRUCTURE = "nir_structure"
 
 
 def from_nir(source: Any, dt: float | None = None, discretization: str = "euler", *, dtype: str = "float32",
@@ -78,23 +82,41 @@ class _Flat:
         self.nir_name: dict[str, str] = {}
         self.virtual: set[str] = set()  # identities: sub-graph Input/Output nodes and NIR Identity nodes
         self.edges: list[tuple[str, str]] = []
+        self.nested = False
 
 
-def _flatten(tree: dict, prefix: str, flat: _Flat, top: bool, nir_prefix: str = "") -> None:
+def _flatten(tree: dict, prefix: str, flat: _Flat, top: bool, nir_prefix: str = "") -> dict:
+    """Add ``tree``'s leaves and edges to ``flat``; returns the tree's skeleton: each sub-graph by name
+    with its own skeleton, each sub-graph Input/Output by name with its shape, each other node by its
+    flat id, and the edges as written (what ``structure`` records)."""
     names = _segments(tree["nodes"], top)
+    skeleton: dict[str, Any] = {}
+    subgraphs = []
     for name, child in tree["nodes"].items():
         full = prefix + names[name]
         if child["type"] == "NIRGraph":
-            _flatten(child, full + "/", flat, top=False, nir_prefix=nir_prefix + name + ".")
+            flat.nested = True
+            subgraphs.append(name)
         else:
             flat.leaves[full] = child
             flat.nir_name[full] = nir_prefix + name
             if child["type"] == "Identity" or (not top and child["type"] in _WIRES):
                 flat.virtual.add(full)
+                shape = child["params"].get("shape")
+                skeleton[name] = {"wire": child["type"],
+                                  "shape": None if shape is None else np.asarray(shape).astype(int).tolist()}
+            else:
+                skeleton[name] = {"leaf": full}
     for a, b in tree["edges"]:
         for src in _resolve(tree, prefix, names, a, "src"):
             for dst in _resolve(tree, prefix, names, b, "dst"):
                 flat.edges.append((src, dst))
+    # sub-graphs after this graph's own edges, by name: the edge order then never depends on the order
+    # the nodes are listed in (nir.write sorts them by name)
+    for name in sorted(subgraphs):
+        skeleton[name] = {"graph": _flatten(tree["nodes"][name], prefix + names[name] + "/", flat, top=False,
+                                            nir_prefix=nir_prefix + name + ".")}
+    return {"nodes": skeleton, "edges": [[str(a), str(b)] for a, b in tree["edges"]]}
 
 
 def _segments(nodes: dict, top: bool) -> dict[str, str]:
@@ -145,7 +167,7 @@ def _resolve(tree: dict, prefix: str, names: dict, name: str, end: str) -> list[
 def _contract(flat: _Flat) -> None:
     """Remove the identities (sub-graph Input/Output nodes, NIR Identity nodes): every path a -> p -> b
     becomes a -> b (sums distribute)."""
-    for p in [n for n in flat.leaves if n in flat.virtual]:
+    for p in sorted(n for n in flat.leaves if n in flat.virtual):  # by id: whatever order the file lists them in
         ins = [a for a, b in flat.edges if b == p]
         outs = [b for a, b in flat.edges if a == p]
         if p in ins:
@@ -167,7 +189,7 @@ class _Importer:
             raise NIRConversionError("from_nir", f"the top node is a {tree.get('type')!r}, not a NIRGraph",
                                      "wrap single nodes with nir.NIRGraph.from_list(...)")
         flat = _Flat()
-        _flatten(tree, "", flat, top=True)
+        skeleton = _flatten(tree, "", flat, top=True)
         _contract(flat)
         edges = [(a, b, 0, False) for a, b in flat.edges]
         # snnir's Delay nodes fold after ordering: the order (and so the feedback marks) is that of the
@@ -180,6 +202,8 @@ class _Importer:
         meta = note(tree).get("graph_metadata")
         if isinstance(meta, dict):
             graph = graph.replace(metadata=meta)
+        elif flat.nested:  # sub-graphs from another tool: their nesting, for the way back (write.py)
+            graph = graph.replace(metadata={**graph.metadata, STRUCTURE: skeleton})
         # NIR's cycles are plain: break each by the feedback rule on the canonical order (the marks are
         # data from here on), then give the nodes snnir's recorded order, which moves no mark
         marked = set(feedback_candidates(graph))
@@ -330,4 +354,4 @@ def _recorded_order(graph: Graph, recorded: Any) -> Graph:
     return graph.replace(nodes=tuple(by_id[str(i)] for i in recorded))
 
 
-__all__ = ["from_nir", "DISCRETIZATIONS"]
+__all__ = ["from_nir", "DISCRETIZATIONS", "STRUCTURE"]

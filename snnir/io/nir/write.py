@@ -33,8 +33,10 @@ from ...ir import Edge, Graph, Node
 from ...verification import verify as verify_graph
 from ..files import _atomic_write
 from .errors import NIRConversionError, check_dt
+from .nest import nested
 from .notes import META, metadata, nir_params
 from .params import Context, RTOL
+from .read import STRUCTURE
 from .table import (PRE_SPIKE_SUFFIX, Fold, as_pre_spike, read_node, refuse, spikes_before_update,
                     with_clipped_decays, write_node)
 
@@ -47,7 +49,8 @@ def to_nir(graph: Graph, dt: float | None = None):
     inference) is dropped. A neuron with ``spike_from="pre"`` (reset before the leak) becomes its NIR
     neuron followed by a NIR Delay of one step, exactly. Options NIR cannot express raise
     :class:`NIRConversionError` naming the node and the option. ``from_nir(to_nir(g, dt), dt)`` gives ``g`` back, with the feedback marks the import
-    chooses (docs/nir.md).
+    chooses (docs/nir.md). A graph imported from NIR with sub-graphs is nested again as it came
+    (nest.py), while it still has exactly the nodes and edges its nesting note records.
     """
     import nir
 
@@ -101,6 +104,10 @@ def to_nir(graph: Graph, dt: float | None = None):
     rec = {"format": "snnir", "order": [n.id for n in graph.nodes], "dt": dt}
     if graph.metadata:
         rec["graph_metadata"] = graph.metadata
+    if STRUCTURE in graph.metadata:  # an imported NIR graph's sub-graphs, nested again when still exact
+        ids = {names[n.id]: n.id for n in graph.nodes if n.id in names}
+        ids.update({name: name for name in nodes if name not in ids})   # the export's own Delay nodes
+        nodes, edges = nested(graph.metadata[STRUCTURE], nodes, edges, ids) or (nodes, edges)
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata={META: json.dumps(rec)}, type_check=False)
 
 
