@@ -880,3 +880,27 @@ def test_malformed_flatten_names_the_node(tmp_path):
                                       ("out", "Output", {})], [("in", "flat"), ("flat", "out")])
     with pytest.raises(NIRConversionError, match="(?s)node 'flat'.*start_dim.*hint"):
         from_nir(path, dt=1e-3)
+
+
+@pytest.mark.parametrize("typ", ["CubaLIF", "CubaLI"])
+def test_an_input_gain_split_no_form_holds_comes_back_as_written(typ):
+    """snnir keeps one input gain per CubaLIF/CubaLI (a frozen Scale in front); the file's own split
+    between w_in and R comes back from the graph note, and the gain exactly through snnir's."""
+    dt = 1e-4
+    extra = {"v_threshold": np.ones(4)} if typ == "CubaLIF" else {}
+    neuron = getattr(nir, typ)(tau_syn=np.full(4, 5e-4), tau_mem=np.full(4, 1e-3), r=np.array([10.0, 2, 3, 4]),
+                               v_leak=np.zeros(4), w_in=np.array([5.0, 0.5, 1, 2]), **extra)
+    original = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([3])), "fc": nir.Linear(weight=RNG.normal(size=(4, 3))),
+        "n": neuron, "output": nir.Output(output_type=np.array([4]))},
+        edges=[("input", "fc"), ("fc", "n"), ("n", "output")])
+    g = from_nir(original, dt)
+    assert g.node("n.gain").kind == "Scale"
+    back = to_nir(g, dt)
+    assert_same_nir(original, back)
+    assert from_nir(back, dt) == g                        # and snnir -> NIR -> snnir, the gain to the bit
+    # without the note the split is snnir's (w_in = τ_syn/dt), with the same spikes and membrane
+    plain = to_nir(g.replace(metadata={}), dt)
+    np.testing.assert_allclose(plain.nodes["n"].w_in, 5.0, rtol=1e-6)
+    xs = spikes((20, 2, 3), 0.5)
+    np.testing.assert_array_equal(run(from_nir(plain, dt), {"input": xs})["output"], run(g, {"input": xs})["output"])

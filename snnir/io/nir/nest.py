@@ -1,7 +1,7 @@
 """Sub-graphs on the way back: a flat export nested again as the imported NIR graph was.
 
-``from_nir`` flattens sub-graphs (``outer/inner`` ids) and records their nesting as the graph note
-``read.STRUCTURE``: each sub-graph's nodes by NIR name (a leaf by its snnir id, a sub-graph Input or
+``from_nir`` flattens sub-graphs (``outer/inner`` ids) and records their nesting in the graph note
+``metadata["nir"]["structure"]``: each sub-graph's nodes by NIR name (a leaf by its snnir id, a sub-graph Input or
 Output by its shape) and its edges as written. ``to_nir`` calls :func:`nested` on its flat result: when
 flattening the recorded nesting, filled with the exported nodes, gives exactly the exported nodes and
 edges, the nested graph is returned (so NIR -> snnir -> NIR gives the same sub-graphs); otherwise (the

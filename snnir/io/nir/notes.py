@@ -19,7 +19,12 @@ from .params import RTOL
 from .table import write_node
 
 META = "snnir"            # node / graph metadata key holding snnir's JSON note (ids, options, order)
+# snnir graph metadata key holding what an import read from NIR that snnir's nodes do not hold, for the
+# way back: "structure" (the sub-graphs' nesting, nest.py) and "w_in" (CubaLIF/CubaLI input gains
+# split between the two stages as the file had them). Used by to_nir only where it exports the same numbers
+NIR_NOTE = "nir"
 MASK_META = "snnir_mask"  # node metadata key holding a Linear's 0/1 mask
+GAIN_META = "snnir_gain"  # node metadata key holding the exact gain of the frozen Scale an import put in front
 # parameters NIR holds only through τ or v_leak: their exact values travel as metadata arrays, so a round
 # trip does not drift by float rounding (used only when they agree with what the NIR parameters give)
 DERIVED = ("decay", "syn_decay", "mem_decay", "leak")
@@ -71,6 +76,22 @@ def metadata(node: Node) -> dict:
             meta[f"{META}_{name}"] = np.atleast_1d(np.asarray(value, np.float64 if value.dtype == np.float64
                                                               else np.float32))
     return meta
+
+
+def exact_gain(helper: Node, leaf: dict) -> Node:
+    """The frozen gain Scale ``helper`` (``name.gain``) with the exact value its export recorded, when
+    that value is what the NIR parameters give (within rounding): so snnir -> NIR -> snnir keeps it."""
+    exact = (leaf.get("metadata") or {}).get(GAIN_META)
+    if exact is None:
+        return helper
+    value = np.asarray(helper.scale)
+    try:
+        exact = np.asarray(exact, np.float64).reshape(value.shape)
+    except (TypeError, ValueError):
+        return helper
+    if not np.allclose(exact, value, rtol=RTOL, atol=0):
+        return helper
+    return helper.replace(scale=exact.astype(value.dtype))
 
 
 def restore(candidate: Node, leaf: dict, dt: float, in_shape: Any = None, alone: bool = True) -> Node:

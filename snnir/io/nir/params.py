@@ -34,6 +34,7 @@ class Context:
         self.dt = dt
         self.disc = discretization
         self.dtype = np.dtype(dtype) if dtype != "bfloat16" else dtype
+        self.notes: dict[str, dict] = {}  # what the nodes cannot hold, for the graph note notes.NIR_NOTE
 
     # -- checked values
     def arr(self, nid: str, params: dict, key: str, default: Any = None, allow_inf: bool = False) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Import: a NIR graph (file or ``nir.NIRGraph``) -> a snnir graph.
 
 The steps, in order: the wire form as a tree (hdf5.py); sub-graphs flattened to ``outer/inner`` ids and
-their Input/Output nodes (and NIR Identity nodes) contracted away as wires, the nesting kept as a graph
-note (``STRUCTURE``) from which the export nests them again; the nodes ordered (below);
+their Input/Output nodes (and NIR Identity nodes) contracted away as wires, the nesting kept in the graph
+note ``metadata["nir"]`` from which the export nests them again; the nodes ordered (below);
 snnir's own Delay nodes folded back into edge delays, and the Delay after each neuron snnir exported
 with ``spike_from="pre"`` into that neuron; every NIR node converted by the table (table.py), its snnir
 note applied where it changes no number (notes.py); then every cycle broken by snnir's feedback rule.
@@ -31,7 +31,7 @@ from ...ir.node import ID_PATTERN
 from ...verification import verify as verify_graph
 from .errors import NIRConversionError, NIRFileError, check_dt
 from .hdf5 import read_nir_file, tree_from_object
-from .notes import note, restore
+from .notes import NIR_NOTE, exact_gain, note, restore
 from .params import DISCRETIZATIONS, RTOL, Context
 from .table import PRE_SPIKE_KINDS, as_pre_spike, read_node
 
@@ -39,9 +39,6 @@ _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _ID = re.compile(ID_PATTERN)
 _WIRES = ("Input", "Output", "Identity")  # identities inside the graph: contracted away
 _NEURONS = frozenset({"LIF", "IF", "LI", "I", "CubaLIF", "CubaLI", "Threshold"})
-#: graph metadata key holding the nesting of an imported NIR graph's sub-graphs (``structure``), which
-#: ``to_nir`` writes back when the graph still has exactly those nodes and edges; a note, never a number
-STRUCTURE = "nir_structure"
 
 
 def from_nir(source: Any, dt: float | None = None, discretization: str = "euler", *, dtype: str = "float32",
@@ -202,8 +199,12 @@ class _Importer:
         meta = note(tree).get("graph_metadata")
         if isinstance(meta, dict):
             graph = graph.replace(metadata=meta)
-        elif flat.nested:  # sub-graphs from another tool: their nesting, for the way back (write.py)
-            graph = graph.replace(metadata={**graph.metadata, STRUCTURE: skeleton})
+        # what snnir's nodes do not hold, for the way back (write.py): sub-graphs' nesting, gain splits
+        read_back = {**({"structure": skeleton} if flat.nested else {}), **self.ctx.notes}
+        if read_back:
+            kept = graph.metadata.get(NIR_NOTE)
+            graph = graph.replace(metadata={**graph.metadata,
+                                            NIR_NOTE: {**(kept if isinstance(kept, dict) else {}), **read_back}})
         # NIR's cycles are plain: break each by the feedback rule on the canonical order (the marks are
         # data from here on), then give the nodes snnir's recorded order, which moves no mark
         marked = set(feedback_candidates(graph))
@@ -315,6 +316,8 @@ class _Importer:
         whose Delay was folded back spikes from the membrane before its update."""
         made = read_node(self.ctx, nid, leaf, hint)
         made[-1] = restore(made[-1], leaf, self.ctx.dt, in_shape, alone=len(made) == 1)
+        if len(made) > 1 and made[0].id == f"{nid}.gain":
+            made[0] = exact_gain(made[0], leaf)
         if nid in self.pre_spike and leaf["type"] in PRE_SPIKE_KINDS:
             made[-1] = as_pre_spike(made[-1])
         return made
@@ -354,4 +357,4 @@ def _recorded_order(graph: Graph, recorded: Any) -> Graph:
     return graph.replace(nodes=tuple(by_id[str(i)] for i in recorded))
 
 
-__all__ = ["from_nir", "DISCRETIZATIONS", "STRUCTURE"]
+__all__ = ["from_nir", "DISCRETIZATIONS"]

@@ -43,6 +43,7 @@ class Fold:
     gain: Any = None
     drive: Any = None
     syn: Node | None = None
+    w_in: Any = None  # a CubaLIF/CubaLI's w_in as imported (the graph note), when its split was its own
 
 
 @dataclass(frozen=True)
@@ -458,7 +459,23 @@ def _read_cuba(ctx, nid, p, typ, hint):
         form, rest = "one_minus_decay", np.ones(alpha.shape)
     else:
         form, rest = "one", g_syn * g_mem
+        # snnir keeps only the product; the file's split goes in the graph note, for the way back
+        ctx.notes.setdefault("w_in", {})[nid] = np.asarray(a["w_in"], np.float64).tolist()
     return a, alpha, beta, form, rest
+
+
+def _split(fold, w_in: np.ndarray, r: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
+    """(w_in, R) with the imported split of the note when there is one: the product (1 − α)·w_in ·
+    (1 − β)·R, all that the spikes and the membrane see, stays as computed, only the current's scale moves."""
+    if fold is None or fold.w_in is None:
+        return w_in, r
+    try:
+        kept = np.broadcast_to(np.asarray(fold.w_in, np.float64), shape)
+    except (TypeError, ValueError):
+        return w_in, r
+    if not np.all(np.isfinite(kept)) or np.any(kept == 0):
+        return w_in, r
+    return kept, r * w_in / kept
 
 
 def read_cubalif(ctx, nid, p, hint):
@@ -477,6 +494,7 @@ def write_cubalif(nir, node, in_shape, dt, dtype, fold=None):
     alpha, beta = _decay(node, "syn_decay", shape), _decay(node, "mem_decay", shape)
     tau_syn, w_in, _ = _tau_and_r(node, alpha, node.input_scale, dt, "syn_decay")
     tau_mem, r, one_minus = _tau_and_r(node, beta, node.input_scale, dt, "mem_decay")
+    w_in, r = _split(fold, w_in, r, shape)
     return nir.CubaLIF(tau_syn=tau_syn.astype(dtype), tau_mem=tau_mem.astype(dtype),
                        r=(r * _gain(fold, shape)).astype(dtype), v_leak=_v_leak(node, one_minus, shape).astype(dtype),
                        v_threshold=full(node.threshold, shape, dtype), v_reset=_v_reset(node, shape, dtype),
@@ -501,6 +519,7 @@ def write_cubali(nir, node, in_shape, dt, dtype, fold):
     tau_syn, w_in, _ = _tau_and_r(syn, alpha, syn.input_scale, dt, "decay")
     tau_mem, r, one_minus = _tau_and_r(node, beta, node.input_scale, dt)
     g_mem = one_minus if node.input_scale == "one_minus_decay" else np.ones(shape)
+    w_in, r = _split(fold, w_in, r, shape)
     return nir.CubaLI(tau_syn=tau_syn.astype(dtype), tau_mem=tau_mem.astype(dtype),
                       r=(r * _gain(fold, shape)).astype(dtype), v_leak=_v_leak(node, one_minus, shape, g_mem, fold)
                       .astype(dtype), w_in=w_in.astype(dtype))

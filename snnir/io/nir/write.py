@@ -20,6 +20,7 @@ training options travel in metadata.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -34,9 +35,8 @@ from ...verification import verify as verify_graph
 from ..files import _atomic_write
 from .errors import NIRConversionError, check_dt
 from .nest import nested
-from .notes import META, metadata, nir_params
+from .notes import GAIN_META, META, NIR_NOTE, metadata, nir_params
 from .params import Context, RTOL
-from .read import STRUCTURE
 from .table import (PRE_SPIKE_SUFFIX, Fold, as_pre_spike, read_node, refuse, spikes_before_update,
                     with_clipped_decays, write_node)
 
@@ -63,6 +63,7 @@ def to_nir(graph: Graph, dt: float | None = None):
     shapes = infer_shapes(graph)
     out_dtype = np.float64 if graph.dtype == "float64" else np.float32
     folds, folded = _folds(graph)
+    read_back = graph.metadata.get(NIR_NOTE) if isinstance(graph.metadata.get(NIR_NOTE), dict) else {}
     names = _nir_names(graph, folded)
     head = {m: nid for nid, (members, _) in folds.items() for m in members}  # member -> the neuron it folds into
     nodes: dict[str, Any] = {}
@@ -74,8 +75,11 @@ def to_nir(graph: Graph, dt: float | None = None):
             continue
         in_shape = shapes.input(n.id) or shapes.output(n.id)
         _check_round_trip(n, write_node(n, in_shape, dt, out_dtype), in_shape, dt)
-        nir_node = write_node(n, in_shape, dt, out_dtype, folds.get(n.id, (None, None))[1])
+        nir_node = write_node(n, in_shape, dt, out_dtype, _with_split(folds.get(n.id, (None, None))[1], n, read_back))
         nir_node.metadata = metadata(n)
+        gain = folds.get(n.id, (None, Fold()))[1].gain
+        if gain is not None:  # the folded helper's exact value, for snnir's import (notes.exact_gain)
+            nir_node.metadata[GAIN_META] = np.atleast_1d(np.asarray(gain, out_dtype))
         nodes[names[n.id]] = nir_node
         if spikes_before_update(n):
             out_name[n.id] = _pre_spike_delay(nir, n, names[n.id], nodes, edges, taken, dt, out_dtype)
@@ -104,11 +108,20 @@ def to_nir(graph: Graph, dt: float | None = None):
     rec = {"format": "snnir", "order": [n.id for n in graph.nodes], "dt": dt}
     if graph.metadata:
         rec["graph_metadata"] = graph.metadata
-    if STRUCTURE in graph.metadata:  # an imported NIR graph's sub-graphs, nested again when still exact
+    if "structure" in read_back:  # an imported NIR graph's sub-graphs, nested again when still exact
         ids = {names[n.id]: n.id for n in graph.nodes if n.id in names}
         ids.update({name: name for name in nodes if name not in ids})   # the export's own Delay nodes
-        nodes, edges = nested(graph.metadata[STRUCTURE], nodes, edges, ids) or (nodes, edges)
+        nodes, edges = nested(read_back["structure"], nodes, edges, ids) or (nodes, edges)
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata={META: json.dumps(rec)}, type_check=False)
+
+
+def _with_split(fold: Fold | None, node: Node, read_back: dict) -> Fold | None:
+    """``fold`` with the w_in an import recorded for ``node`` (a CubaLIF/CubaLI whose file split its
+    input gain in a way snnir's one gain does not hold), so the export writes the file's split."""
+    kept = read_back.get("w_in")
+    if not isinstance(kept, dict) or node.id not in kept or node.kind not in ("CubaLIF", "LI"):
+        return fold
+    return dataclasses.replace(fold or Fold(), w_in=kept[node.id])
 
 
 def write_nir(graph: Graph, path: str | os.PathLike, dt: float | None = None) -> pathlib.Path:
