@@ -36,7 +36,7 @@ _PUBLIC = (
     "NonFiniteError", "StateMemoryError", "checked", "explain", "UnknownCodeError", "register_spike_function",
 )
 # subpackages reachable as attributes of ``snnir`` without importing them first
-_SUBPACKAGES = ("train",)
+_SUBPACKAGES = ("train", "targets")
 __all__ = list(_PUBLIC) + ["__version__"]
 
 

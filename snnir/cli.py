@@ -29,7 +29,9 @@ from .plugins import import_plugin
 EPILOG = """examples:
   snnir validate model.snnir other.json        every problem of every file; exit 1 on any error
   snnir validate --json model.snnir             the same as JSON, for machines
+  snnir validate model.snnir --target xylo      also every rule of a chip the model breaks
   snnir info model.snnir                        kinds, parameters, shapes, cycles, feedback, schedule
+  snnir info model.snnir --target loihi2        plus neurons, synapses, cores and memory per node on a chip
   snnir run model.snnir --steps 100 --output out.npz   random input; prints rates and synaptic ops
   snnir run model.snnir --mode delayed --input x.npy
   snnir convert model.snnir model.json          between the container and plain JSON
@@ -220,14 +222,19 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     steps, count = _whole(1), _whole(1)
 
+    target_help = (f"a chip profile: a bundled name ({', '.join(_bundled_targets())}) or the path of a JSON "
+                   "profile file")
     p = sub.add_parser("validate", help="check model files and list every problem")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print diagnostics as JSON")
+    p.add_argument("--target", metavar="NAME", help="also check the rules of this chip; " + target_help)
     p.set_defaults(run=_validate)
 
     p = sub.add_parser("info", help="describe a model: kinds, parameters, shapes, cycles, schedule")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--mode", choices=("straight", "delayed"), default="straight")
+    p.add_argument("--target", metavar="NAME",
+                   help="also estimate neurons, synapses, cores and memory per node on this chip; " + target_help)
     p.set_defaults(run=_info)
 
     p = sub.add_parser("run", help="simulate a model on random or given input")
@@ -293,6 +300,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _bundled_targets() -> list[str]:
+    """The bundled profile names, read from the package folder without importing it (so --help stays
+    free of NumPy and pydantic)."""
+    folder = pathlib.Path(__file__).resolve().parent / "targets" / "profiles"
+    return sorted(p.stem for p in folder.glob("*.json"))
+
+
+def _target(value: str | None):
+    """The profile ``--target`` names, or None; an unknown name is a command-line error (exit 2), a bad
+    profile file a bad file (exit 1)."""
+    if value is None:
+        return None
+    from .targets import UnknownTargetError, load_profile
+
+    try:
+        return load_profile(value)
+    except UnknownTargetError as err:
+        message, _, hint = str(err).partition("\n  hint: ")
+        raise OptionError(f"--target {value}: {message}", hint) from None
+
+
 # ---------------------------------------------------------------------- files
 def _is_nir(path: pathlib.Path) -> bool:
     """NIR files are told apart by their HDF5 signature, or by a .nir name."""
@@ -345,11 +373,12 @@ def _validate(args) -> int:
     from .errors import VerifyError
     from .verification import check
 
+    profile = _target(args.target)  # checked before any file is read
     report, failed = {}, False
     for path in args.files:
         try:
             graph = _load_model(path, verify=False)
-            diagnostics = [d.to_dict() for d in check(graph)]
+            diagnostics = [d.to_dict() for d in check(graph, target=profile)]
         except VerifyError as err:  # pragma: no cover  (load(verify=False) does not verify)
             diagnostics = [d.to_dict() for d in err.diagnostics]
         except SnnirError as err:
@@ -371,7 +400,7 @@ def _validate(args) -> int:
         for path, diagnostics in report.items():
             errors = sum(d["severity"] == "error" for d in diagnostics)
             status = "ok" if not errors else f"{errors} error(s)"
-            print(f"{path}: {status}" + (f", {len(diagnostics) - errors} warning(s)" if len(diagnostics) > errors else ""))
+            print(f"{path}{'' if profile is None else f' (target {profile.name})'}: {status}" + (f", {len(diagnostics) - errors} warning(s)" if len(diagnostics) > errors else ""))
             for d in diagnostics:
                 print(f"  {d['severity']} {d['code']}: {d['message']}")
                 if d["hint"]:
@@ -384,6 +413,7 @@ def _info(args) -> int:
 
     from . import analyze
 
+    profile = _target(args.target)  # checked before the file is read
     graph = _load_model(args.file)
     analysis = analyze(graph, mode=args.mode)
     shapes = analysis.shapes
@@ -409,7 +439,29 @@ def _info(args) -> int:
     itemsize = np.dtype(graph.dtype if graph.dtype != "bfloat16" else "float16").itemsize
     print(f"memory: parameters {graph.parameter_count() * itemsize / 1024:.1f} KiB, "
           + _state_memory(graph, args.mode))
+    if profile is not None:
+        _target_info(args, graph, profile)
     return 0
+
+
+def _target_info(args, graph, profile) -> None:
+    """The resource estimate on ``profile``, the cores the placement uses, and the rules the model breaks."""
+    from .targets import estimate
+    from .verification import check
+
+    print()
+    result = estimate(graph, profile)
+    print(result.table())
+    diagnostics = check(graph, args.mode, target=profile)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    warnings = len(diagnostics) - len(errors)
+    if errors:
+        codes = ", ".join(dict.fromkeys(d.code for d in errors))
+        print(f"does not run on {profile.name}: {len(errors)} error(s) ({codes}), {warnings} warning(s); "
+              f"`snnir validate {shlex.quote(args.file)} --target {shlex.quote(args.target)}` lists them")
+    else:
+        print(f"fits {profile.name}" + (f", with {warnings} warning(s) (`snnir validate --target` lists them)"
+                                        if warnings else ""))
 
 
 def _state_memory(graph, mode: str) -> str:

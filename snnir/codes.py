@@ -30,6 +30,7 @@ class Code:
     """One catalogue entry: the code, its severity, a one-line title, an explanation, an example and the fix.
 
     ``stage`` says where the code comes from: ``"verify"`` (a :class:`snnir.Diagnostic` code),
+    ``"target"`` (a diagnostic of ``snnir.verify(graph, target=...)``: the graph breaks a chip's rules),
     ``"construction"`` (building a node, edge or graph) or ``"file"`` (reading a model file)."""
 
     code: str
@@ -38,7 +39,7 @@ class Code:
     explanation: str
     fix: str
     example: str = ""
-    stage: Literal["verify", "construction", "file"] = "verify"
+    stage: Literal["verify", "target", "construction", "file"] = "verify"
 
     def text(self) -> str:
         """The entry as ``snnir explain`` prints it."""
@@ -178,6 +179,86 @@ _ENTRIES = (
         "The node is part of a branch whose result is thrown away. A warning: verify returns it and does "
         "not raise.",
         "Connect the branch to an Output, or remove it.",
+    ),
+    Code(
+        "target-kind", "error", "the target does not run this node kind (or this neuron's reset)",
+        "Checked with snnir.verify(graph, target=NAME). A chip runs a few neuron models and a few layer "
+        "kinds; the profile lists them (profile.neurons, profile.layers). A neuron kind it runs may still "
+        "reset in one way only (Xylo's neurons reset by subtraction). Inputs, Outputs, Flatten, Dropout and "
+        "host-side readouts (spike counters) are accepted everywhere.",
+        "Use one of the kinds the message lists (e.g. IF instead of LIF on Speck), set the reset the hint "
+        "names and retrain, fold a Scale into the next Linear's weights, or choose another target.",
+        'snnir.verify(g, target="speck") with LIF(id="h", ...)   # Speck runs IF neurons only',
+        stage="target",
+    ),
+    Code(
+        "target-capacity", "error", "the graph's neurons or synapses do not fit the target's cores",
+        "A layer with more neurons than the whole chip, layers that hold more neurons in all than the chip, "
+        "a neuron whose incoming synapses overflow a core's synapse memory, more readout neurons than the "
+        "readout population (Xylo: the neurons that feed an Output), more layers than cores where each "
+        "layer takes a core (Speck), or a greedy placement that runs out of cores. The message names the "
+        "layer and both numbers.",
+        "Narrow or remove layers, thin the weights, feed the Outputs from fewer neurons, or choose a larger "
+        "target. snnir.targets.estimate(graph, NAME).table() shows what each node needs.",
+        'Input(16) -> Linear -> LIF(id="h", shape=(2048,)) on target="xylo"   # xylo holds 1000 neurons',
+        stage="target",
+    ),
+    Code(
+        "target-fan-in", "error", "a neuron receives more synapses than the target allows",
+        "The fan-in of a neuron is the number of synapses that reach it: the non-zero entries of its row "
+        "of the Linear before it, a convolution's C_in x kernel window. The message gives the largest and "
+        "how many neurons of the layer are over the limit.",
+        "Make the incoming weights sparser (a Linear mask, pruning) or the layer before narrower.",
+        stage="target",
+    ),
+    Code(
+        "target-fan-out", "error", "a neuron's spikes reach more synapses, or a layer more layers, than allowed",
+        "The fan-out of a neuron is the number of synapses its spikes reach (the non-zero entries of its "
+        "column of the Linear after it; C_out x kernel for a convolution). Some chips also limit how many "
+        "layers one layer sends to (Speck: 2).",
+        "Make the outgoing weights sparser or the next layers narrower; merge branches so that a layer "
+        "feeds fewer layers.",
+        stage="target",
+    ),
+    Code(
+        "target-quantization", "warning", "float weights on a chip that stores integer weights",
+        "The chip stores weights as integers of a few bits (profile.weights), and this node's weights are "
+        "floats (or whole numbers outside the range): they will need scaling and rounding before they run "
+        "there, so the chip's numbers will differ from the graph's. A warning: verify returns it.",
+        "Scale and round the weights to the chip's bits (and scale the thresholds alike) before deploying; "
+        "weights that are already whole numbers within the range give no warning.",
+        stage="target",
+    ),
+    Code(
+        "target-delay", "error", "an edge or Delay node delays longer than the target allows",
+        "profile.max_delay is the longest synaptic delay in steps (0: none). Edge delays and Delay nodes' "
+        "steps count; a feedback mark does not (a recurrent connection reads the previous step anyway).",
+        "Shorten the delay; on a chip without delays, mark a recurrent edge feedback=True instead of "
+        "giving it delay=1.",
+        stage="target",
+    ),
+    Code(
+        "target-recurrence", "error", "a cycle on a chip that runs feed-forward networks only",
+        "The target (e.g. Speck) chains its layers forward; a strongly connected component of the graph "
+        "cannot be placed. The diagnostic names the cycle's nodes and edges.",
+        "Remove the recurrent edges, or choose a target with recurrence (Xylo, Loihi 2, SpiNNaker 2).",
+        stage="target",
+    ),
+    Code(
+        "target-conv", "error", "a convolution the target cannot run",
+        "The chip runs no convolutions, or not of this dimension, or this kernel size, stride, padding, "
+        "channel count, grouping, input or output size is over its limits (profile.conv). One diagnostic "
+        "per problem.",
+        "Change the convolution as the hint says (a smaller kernel, an allowed stride, pooling before it), "
+        "replace it by a Linear over the flattened input, or choose another target.",
+        stage="target",
+    ),
+    Code(
+        "target-io", "error", "the graph's inputs or outputs are wider than the target's channels",
+        "profile.max_inputs and profile.max_outputs count the values per step of all Input and all Output "
+        "nodes (Xylo Audio: 16 input channels, 8 outputs).",
+        "Encode the data into fewer input channels, or read out fewer classes.",
+        stage="target",
     ),
     Code(
         "invalid-ir", "error", "a node, edge or graph field is invalid on its own",

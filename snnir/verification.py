@@ -4,6 +4,9 @@
 them when any is an error, and otherwise returns the warnings. Every code has an entry in
 :mod:`snnir.codes` (``snnir explain CODE``).
 
+``check(graph, target="xylo")`` and ``verify(graph, target=...)`` also judge the graph against a chip's
+rules (:mod:`snnir.targets`): those diagnostics come after the others, with codes ``target-...``.
+
 One slip is reported once: an edge that names an unknown node or port is read as the edge it most likely
 meant (the closest id or port), so the node it should have fed is not also reported as unfed, unreachable
 or shapeless, and the node it reads is not reported as unused.
@@ -334,31 +337,61 @@ CHECKS: tuple[Check, ...] = (
 LATE_CHECKS: tuple[Check, ...] = (_reachability,)
 
 
-def check(graph: Graph, mode: str = "straight") -> tuple[Diagnostic, ...]:
+def check(graph: Graph, mode: str = "straight", target=None) -> tuple[Diagnostic, ...]:
     """Every problem in ``graph`` (errors and warnings), each with printed IR context; never raises on a
     bad graph.
 
     ``mode`` ("straight" or "delayed") is the timing the graph is judged in, as ``snnir.compile`` lowers
     it: only the zero-delay cycles that mode leaves are reported (in delayed mode every top-level edge
-    between layers already has a delay, so only cycles inside a same-step composite remain)."""
+    between layers already has a delay, so only cycles inside a same-step composite remain).
+
+    ``target`` (a bundled profile name such as ``"xylo"``, the path of a JSON profile file, or a
+    :class:`snnir.targets.TargetProfile`) also judges the graph against that chip's rules, after the
+    checks above: every neuron kind, capacity, fan-in, fan-out, weight, delay, recurrence,
+    convolution and input/output problem, each naming its node (see :mod:`snnir.targets`). An unknown
+    target or a bad profile file raises before anything is checked."""
+    profile = None
+    if target is not None:
+        from .targets import load_profile  # the target checks are only imported when asked for
+
+        profile = load_profile(target)
     if has_composites(graph):
-        return _check_composites(graph, mode)
-    if mode not in MODES:
-        timed(graph, mode)  # raises the unknown-mode error before anything is checked
-    shapes = infer_shapes(graph)
-    # Without composites, delayed mode delays every edge that can lie on a cycle (an edge leaving an Input
-    # or entering an Output never does), so no zero-delay cycle is left to report.
-    loops = _algebraic_loops(graph) if mode == "straight" else []
-    found = [d for c in CHECKS for d in c(graph, shapes)] + loops
-    found += [d for c in LATE_CHECKS for d in c(graph, shapes)]
-    return tuple(_with_context(graph, d) for d in found)
+        found = _check_composites(graph, mode)
+    else:
+        if mode not in MODES:
+            timed(graph, mode)  # raises the unknown-mode error before anything is checked
+        shapes = infer_shapes(graph)
+        # Without composites, delayed mode delays every edge that can lie on a cycle (an edge leaving an
+        # Input or entering an Output never does), so no zero-delay cycle is left to report.
+        loops = _algebraic_loops(graph) if mode == "straight" else []
+        found = [d for c in CHECKS for d in c(graph, shapes)] + loops
+        found += [d for c in LATE_CHECKS for d in c(graph, shapes)]
+        found = tuple(_with_context(graph, d) for d in found)
+    if profile is not None:
+        found += _target_checks(graph, profile)
+    return found
 
 
-def verify(graph: Graph, mode: str = "straight") -> tuple[Diagnostic, ...]:
+def _target_checks(graph: Graph, profile) -> tuple[Diagnostic, ...]:
+    """The target's diagnostics, judged on the graph with composites expanded (a composite's inner
+    nodes are the chip's layers)."""
+    from .targets import check_target
+
+    flat = graph
+    if has_composites(graph):
+        try:
+            flat = inline(_repaired(graph))
+        except Exception:  # noqa: BLE001  (a graph too broken to expand: its structure errors say why)
+            return ()
+    return tuple(_with_context(flat, d) for d in check_target(flat, profile))
+
+
+def verify(graph: Graph, mode: str = "straight", target=None) -> tuple[Diagnostic, ...]:
     """Raise :class:`VerifyError` listing every problem if any is an error; else return the warnings.
 
-    ``mode`` as for :func:`check`: the graph is judged as that mode lowers it."""
-    diagnostics = check(graph, mode)
+    ``mode`` and ``target`` as for :func:`check`: the graph is judged as that mode lowers it, and, with
+    a target, against that chip's rules too."""
+    diagnostics = check(graph, mode, target)
     if any(d.severity == "error" for d in diagnostics):
         raise VerifyError(diagnostics)
     return diagnostics
