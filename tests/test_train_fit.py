@@ -3,12 +3,17 @@ burn-in, early stopping and gradient clipping, and is deterministic."""
 
 from __future__ import annotations
 
+import functools
+import io
+import sys
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+import tqdm
 
 import snnir
 import snnir.train as st
@@ -142,3 +147,30 @@ def test_evaluating_every_epoch_compiles_the_scores_once():
     st.fit(_program(), (xs, ys), loss, optax.adam(1e-2), epochs=3, batch_size=16, validation=(xs, ys),
            metrics={"accuracy": counting_accuracy}, progress=False)
     assert len(traced) == 1
+
+
+def test_progress_off_a_terminal_prints_only_the_epoch_lines(capsys):
+    xs, ys = _task(32)
+    st.fit(_program(), (xs, ys), loss, optax.adam(1e-2), epochs=2, batch_size=16)
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("epoch 2/2  loss ") and "\r" not in err and "batch" not in err
+    st.fit(_program(), (xs, ys), loss, optax.adam(1e-2), epochs=2, batch_size=16, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_on_a_terminal_shows_a_bar_with_the_running_loss(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    # redraw at every step, so what the bar shows does not depend on how long a step takes
+    monkeypatch.setattr(sys.modules["snnir.train.fit"], "tqdm", functools.partial(tqdm.tqdm, mininterval=0))
+    lines = []
+    xs, ys = _task(32)
+    st.fit(_program(), (xs, ys), loss, optax.adam(1e-2), epochs=1, batch_size=16, log=lines.append)
+    shown = terminal.getvalue()
+    assert "epoch 1/1" in shown and "2/2" in shown and "loss=" in shown     # the bar, with its postfix
+    assert len(lines) == 1 and lines[0].startswith("epoch 1/1  loss ")       # the summary still goes to log

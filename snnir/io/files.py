@@ -8,6 +8,11 @@ Two formats, told apart by their first bytes (never by trusting the name):
 * **plain JSON** (``.json``): the same document with arrays inline as ``{"dtype", "shape", "data"}``;
   handy for small hand-written models.
 
+A container may also carry a **training checkpoint** (``checkpoint.json`` and ``checkpoint/<n>.npy``
+entries: optimiser state, epoch, shuffle key, history; see :func:`save_checkpoint_file`). ``load``
+ignores it, so a checkpoint is an ordinary model file; :func:`read_checkpoint_file` reads it back with
+the same checks.
+
 Both record every array's dtype (so bfloat16 survives: it is stored as its 16-bit pattern) and the
 schema version. Writes are atomic (temporary file in the same folder, fsync, rename) and get the
 permissions of an ordinary write (``0o666`` minus the umask; an existing file keeps its own). Loading
@@ -46,6 +51,18 @@ _ARRAY_NAME = re.compile(r"^arrays/[0-9]{1,9}\.npy$")
 # how each dtype is stored in .npy (bfloat16 has no portable .npy descriptor: keep its bit pattern)
 _STORAGE = {name: np.dtype(dt).newbyteorder("<") for name, dt in {**FLOAT_DTYPES, **INT_DTYPES}.items()}
 _STORAGE["bfloat16"] = np.dtype("<u2")
+
+# the training-checkpoint section: its own entry names, and every plain numeric dtype (an optimiser's
+# state holds step counters, a random key is uint32, a flag may be bool)
+CHECKPOINT = "checkpoint.json"
+CHECKPOINT_FORMAT = "snnir-checkpoint"
+CHECKPOINT_VERSION = 1
+_CHECKPOINT_ARRAY = re.compile(r"^checkpoint/[0-9]{1,9}\.npy$")
+_SECTION_DTYPES = {**FLOAT_DTYPES, **{name: np.dtype(name) for name in (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")}}
+_SECTION_STORAGE = {name: (np.dtype("<u2") if name == "bfloat16" else dt.newbyteorder("<"))
+                    for name, dt in _SECTION_DTYPES.items()}
+_NO_CHECKPOINT_HINT = "write one with snnir.train.save_checkpoint, or fit(..., checkpoint=path)"
 
 
 class ModelFileError(SnnirError, ValueError):
@@ -88,23 +105,26 @@ def save(graph: Graph, path: str | os.PathLike, format: str | None = None) -> pa
     fmt = format or ("json" if path.suffix.lower() == ".json" else "snnir")
     if fmt not in ("snnir", "json"):
         raise ModelFileError(path, f"unknown format {fmt!r}", "use format='snnir' or format='json'")
+    _atomic_write(path, _payload(graph, path, fmt))
+    return path
+
+
+def _payload(graph: Graph, path: pathlib.Path, fmt: str, extra: list[tuple[str, bytes]] = ()) -> bytes:
+    """The bytes of the model file: verified, serialisable, loadable (``extra``: more container entries)."""
     verify_graph(graph)
     _check_serialisable(graph, path)
     try:
         if fmt == "json":
             doc = _document(graph.model_dump(mode="json"))
             _check_loadable(path, doc)
-            payload = _format_document(doc).encode()
-        else:
-            payload = _container(graph, path)
+            return _format_document(doc).encode()
+        return _container(graph, path, extra)
     except ModelFileError:
         raise
     except ValueError as err:  # json.dumps(allow_nan=False): a NaN or infinity outside the parameters
         raise ModelFileError(path, f"the graph holds a value JSON cannot store: {err}",
                              "metadata must be finite numbers, strings, lists and objects "
                              "(store NaN as null or as the string 'nan')") from None
-    _atomic_write(path, payload)
-    return path
 
 
 def _check_loadable(path: pathlib.Path, doc: dict, limits: "LoadLimits | None" = None) -> None:
@@ -162,7 +182,7 @@ def _format_document(doc: dict) -> str:
     return "\n".join(lines)
 
 
-def _container(graph: Graph, path: pathlib.Path) -> bytes:
+def _container(graph: Graph, path: pathlib.Path, extra: list[tuple[str, bytes]] = ()) -> bytes:
     live = {i: set(_object_fields(n)) for i, n in enumerate(graph.nodes) if _object_fields(n)}
     doc = graph.model_dump(mode="json", exclude={"nodes": live} if live else None)
     arrays: list[tuple[str, np.ndarray]] = []
@@ -197,7 +217,120 @@ def _container(graph: Graph, path: pathlib.Path) -> bytes:
             np.lib.format.write_array(out, value.view(_STORAGE[value.dtype.name]),
                                       allow_pickle=False)
             zf.writestr(name, out.getvalue())
+        for name, data in extra:
+            zf.writestr(name, data)
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------- training checkpoints
+def save_checkpoint_file(graph: Graph, path: str | os.PathLike, document: dict,
+                         arrays: list[np.ndarray]) -> pathlib.Path:
+    """Write ``graph`` as a container model file that also carries a training checkpoint, atomically.
+
+    ``document`` is any JSON object (what the checkpoint records); in it, ``{"$array": k}`` stands for
+    ``arrays[k]``, stored as the entry ``checkpoint/<k>.npy`` and written as a reference with its dtype
+    and shape, as the graph's arrays are. The file stays an ordinary model file: ``load`` reads the graph
+    and ignores the checkpoint; :func:`read_checkpoint_file` reads the checkpoint back.
+    """
+    path = pathlib.Path(path)
+    if not isinstance(graph, Graph):
+        raise ModelFileError(path, f"a checkpoint holds a snnir.Graph, got {type(graph).__name__}")
+    if path.suffix.lower() == ".json":
+        raise ModelFileError(path, "a checkpoint is a container file; plain JSON cannot hold it",
+                             "use a .snnir path")
+    entries = []
+
+    def reference(value):
+        if isinstance(value, dict):
+            if set(value) == {"$array"}:
+                array = np.asarray(arrays[value["$array"]])
+                if array.dtype.name not in _SECTION_STORAGE:
+                    raise ModelFileError(path, f"a checkpoint cannot store arrays of dtype {array.dtype.name}",
+                                         f"use one of {sorted(_SECTION_STORAGE)}")
+                name = f"checkpoint/{len(entries)}.npy"
+                out = io.BytesIO()
+                np.lib.format.write_array(out, array.copy(order="C").view(_SECTION_STORAGE[array.dtype.name]),
+                                          allow_pickle=False)
+                entries.append((name, out.getvalue()))
+                return {"$array": name, "dtype": array.dtype.name, "shape": list(array.shape)}
+            return {k: reference(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [reference(v) for v in value]
+        return value
+
+    doc = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **reference(document)}
+    try:
+        manifest = json.dumps(doc, allow_nan=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(path, f"the checkpoint holds a value JSON cannot store: {err}",
+                             "pass numbers as arrays ({'$array': k}); JSON holds ints, strings, lists and "
+                             "objects") from None
+    limits = LoadLimits()
+    if len(manifest) > limits.max_manifest_bytes or _depth(doc) > limits.max_json_depth:
+        raise ModelFileError(path, f"the checkpoint's {CHECKPOINT} would be over the limits that loading enforces",
+                             "keep large values in arrays")
+    _atomic_write(path, _payload(graph, path, "snnir", [(CHECKPOINT, manifest), *entries]))
+    return path
+
+
+def read_checkpoint_file(path: str | os.PathLike, limits: LoadLimits = LoadLimits()) -> dict:
+    """The checkpoint document of a model file, each array reference replaced by its checked array.
+
+    The same rules as :func:`load` apply (sizes and shapes checked before allocating, no pickle, one
+    entry per name); every problem is a :class:`ModelFileError` naming the file. A model file without a
+    checkpoint is one too.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise ModelFileError(path, "no such file" if not path.exists() else "not a regular file")
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise ModelFileError(path, f"file is {size} bytes, over the limit of {limits.max_file_bytes}",
+                             "raise LoadLimits.max_file_bytes if you trust this file")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head != ZIP_MAGIC:
+        raise ModelFileError(path, "holds no training checkpoint (it is not a .snnir container)", _NO_CHECKPOINT_HINT)
+    _check_central_directory(path, limits)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = _entries(zf, path, limits)
+            if CHECKPOINT not in infos:
+                raise ModelFileError(path, f"holds no training checkpoint (no {CHECKPOINT} entry)", _NO_CHECKPOINT_HINT)
+            raw = _read_entry(zf, infos[CHECKPOINT], min(limits.max_json_bytes, limits.max_manifest_bytes), path,
+                              "raise LoadLimits.max_manifest_bytes if you trust this file")
+            try:
+                doc = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, RecursionError) as err:
+                raise ModelFileError(path, f"{CHECKPOINT} is not valid JSON: {err}", _DAMAGED) from None
+            _check_depth(path, doc, limits.max_json_depth, limits.max_manifest_values)
+            if not isinstance(doc, dict) or doc.get("format") != CHECKPOINT_FORMAT:
+                raise ModelFileError(path, f"{CHECKPOINT} is not a snnir checkpoint "
+                                           f"(expected \"format\": \"{CHECKPOINT_FORMAT}\")", _DAMAGED)
+            version = doc.get("version")
+            if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+                raise ModelFileError(path, f"the checkpoint's version must be a positive integer, got {version!r}",
+                                     _DAMAGED)
+            if version > CHECKPOINT_VERSION:
+                raise ModelFileError(path, f"the checkpoint has version {version}; this snnir reads versions up to "
+                                           f"{CHECKPOINT_VERSION}", "upgrade snnir to resume from this file")
+            total = 0
+            for holder, key, ref, where in list(_references(doc, "")):
+                where = f"{CHECKPOINT} field {where}"
+                dtype, shape = _check_reference(path, where, ref, limits, _CHECKPOINT_ARRAY, _SECTION_STORAGE)
+                total += math.prod(shape)
+                if total > limits.max_total_elements:
+                    raise ModelFileError(path, f"the checkpoint's arrays hold more than {limits.max_total_elements} "
+                                               "elements in all", "raise LoadLimits.max_total_elements if you trust it")
+                info = infos.get(ref["$array"])
+                if info is None:
+                    raise ModelFileError(path, f"{where}: the archive has no entry {ref['$array']!r}", _DAMAGED)
+                holder[key] = _read_npy(path, where, zf, info, dtype, shape, _SECTION_STORAGE, _SECTION_DTYPES)
+            return doc
+    except ModelFileError:
+        raise
+    except Exception as err:  # BadZipFile, zlib.error, EOFError, ...: whatever a hostile archive provokes
+        raise ModelFileError(path, f"corrupt archive: {type(err).__name__}: {err}", _DAMAGED) from None
 
 
 def _atomic_write(path: pathlib.Path, payload: bytes) -> None:
@@ -374,15 +507,7 @@ def _read_container(path: pathlib.Path, limits: LoadLimits) -> dict:
     _check_central_directory(path, limits)
     try:
         with zipfile.ZipFile(path) as zf:
-            listed = zf.infolist()
-            if len(listed) > limits.max_arrays + 1:
-                raise ModelFileError(path, f"archive holds {len(listed)} entries, over the limit")
-            infos = {i.filename: i for i in listed}
-            if len(infos) != len(listed):
-                twice = sorted({i.filename for i in listed if sum(j.filename == i.filename for j in listed) > 1}
-                               if len(listed) < 1000 else {"..."})
-                raise ModelFileError(path, f"archive holds two or more entries named {', '.join(twice)}",
-                                     "a snnir container names each entry once; it was not written by snnir.save")
+            infos = _entries(zf, path, limits)
             if MANIFEST not in infos:
                 raise ModelFileError(path, f"archive has no {MANIFEST}", "is this a snnir model file?")
             manifest = _read_entry(zf, infos[MANIFEST], min(limits.max_json_bytes, limits.max_manifest_bytes), path,
@@ -394,6 +519,20 @@ def _read_container(path: pathlib.Path, limits: LoadLimits) -> dict:
         raise
     except Exception as err:  # BadZipFile, zlib.error, EOFError, ...: whatever a hostile archive provokes
         raise ModelFileError(path, f"corrupt archive: {type(err).__name__}: {err}", _DAMAGED) from None
+
+
+def _entries(zf: zipfile.ZipFile, path: pathlib.Path, limits: LoadLimits) -> dict[str, zipfile.ZipInfo]:
+    """The archive's entries by name, refusing too many and names given twice."""
+    listed = zf.infolist()
+    if len(listed) > limits.max_arrays + 1:
+        raise ModelFileError(path, f"archive holds {len(listed)} entries, over the limit")
+    infos = {i.filename: i for i in listed}
+    if len(infos) != len(listed):
+        twice = sorted({i.filename for i in listed if sum(j.filename == i.filename for j in listed) > 1}
+                       if len(listed) < 1000 else {"..."})
+        raise ModelFileError(path, f"archive holds two or more entries named {', '.join(twice)}",
+                             "a snnir container names each entry once; it was not written by snnir.save")
+    return infos
 
 
 def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, path: pathlib.Path, hint: str = "") -> bytes:
@@ -454,14 +593,16 @@ def _references(value, prefix: str):
             yield from _references(item, f"{prefix}{key}.")
 
 
-def _check_reference(path, where: str, ref: dict, limits: LoadLimits) -> tuple[str, tuple[int, ...]]:
+def _check_reference(path, where: str, ref: dict, limits: LoadLimits, names: re.Pattern = _ARRAY_NAME,
+                     storage: dict | None = None) -> tuple[str, tuple[int, ...]]:
+    storage = _STORAGE if storage is None else storage
     if set(ref) != {"$array", "dtype", "shape"}:
         raise ModelFileError(path, f"{where}: an array reference has exactly the keys $array, dtype, shape")
     name, dtype, shape = ref["$array"], ref["dtype"], ref["shape"]
-    if not isinstance(name, str) or not _ARRAY_NAME.match(name):
+    if not isinstance(name, str) or not names.match(name):
         raise ModelFileError(path, f"{where}: bad array entry name {name!r}")
-    if dtype not in _STORAGE:
-        raise ModelFileError(path, f"{where}: unsupported dtype {dtype!r}", f"use one of {sorted(_STORAGE)}")
+    if not isinstance(dtype, str) or dtype not in storage:
+        raise ModelFileError(path, f"{where}: unsupported dtype {dtype!r}", f"use one of {sorted(storage)}")
     if not isinstance(shape, list) or len(shape) > 32 or not all(
             isinstance(d, int) and not isinstance(d, bool) and 0 <= d for d in shape):
         raise ModelFileError(path, f"{where}: shape must be a list of at most 32 non-negative integers")
@@ -472,8 +613,9 @@ def _check_reference(path, where: str, ref: dict, limits: LoadLimits) -> tuple[s
     return dtype, tuple(shape)
 
 
-def _read_npy(path, where: str, zf, info, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
-    storage = _STORAGE[dtype]
+def _read_npy(path, where: str, zf, info, dtype: str, shape: tuple[int, ...], storages: dict | None = None,
+              dtypes: dict | None = None) -> np.ndarray:
+    storage = (_STORAGE if storages is None else storages)[dtype]
     expected = math.prod(shape) * storage.itemsize
     data = _read_entry(zf, info, expected + 65536, path)  # the .npy header is small
     stream = io.BytesIO(data)
@@ -499,7 +641,7 @@ def _read_npy(path, where: str, zf, info, dtype: str, shape: tuple[int, ...]) ->
     if len(body) != expected:
         raise ModelFileError(path, f"{where}: the array data has {len(body)} bytes, expected {expected}")
     array = np.frombuffer(body, dtype=storage).reshape(shape)
-    return array.view(FLOAT_DTYPES.get(dtype) or INT_DTYPES[dtype]).copy()
+    return array.view((dtypes or {}).get(dtype) or FLOAT_DTYPES.get(dtype) or INT_DTYPES[dtype]).copy()
 
 
 def _storage_name(dtype: np.dtype) -> str:

@@ -11,7 +11,9 @@ ones. Each function's docstring states its equation; docs/train.md maps Spyx's a
 """
 
 from .data import iterate_batches, pack_spikes, shift_augment, shuffle_batches, unpack_spikes
+from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .fit import History, decay_bounds, evaluate, fit, keep_in_range
+from .sharding import replicate, shard_batch
 from .encoders import angle_code, delta_code, latency_code, latency_spike_times, rate_code
 from .losses import (
     ce_count_loss,
@@ -30,6 +32,8 @@ from .regularizers import silence_regularizer, sparsity_regularizer
 
 __all__ = [
     "fit", "evaluate", "History", "decay_bounds", "keep_in_range",
+    # checkpoints and data-parallel placement
+    "save_checkpoint", "load_checkpoint", "Checkpoint", "shard_batch", "replicate",
     # losses
     "integral_cross_entropy", "ce_rate_loss", "ce_count_loss", "ce_max_membrane_loss", "mse_count_loss",
     "mse_membrane_loss", "mse_rate_loss", "smoothed_one_hot", "snntorch_targets",
