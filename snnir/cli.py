@@ -227,6 +227,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check model files and list every problem")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print diagnostics as JSON")
+    p.add_argument("--mode", choices=("straight", "delayed"), default="straight",
+                   help="the timing the model will run in (loops that need a feedback edge in straight mode "
+                        "need none in delayed mode); default straight")
     p.add_argument("--target", metavar="NAME", help="also check the rules of this chip; " + target_help)
     p.set_defaults(run=_validate)
 
@@ -378,7 +381,7 @@ def _validate(args) -> int:
     for path in args.files:
         try:
             graph = _load_model(path, verify=False)
-            diagnostics = [d.to_dict() for d in check(graph, target=profile)]
+            diagnostics = [d.to_dict() for d in check(graph, mode=args.mode, target=profile)]
         except VerifyError as err:  # pragma: no cover  (load(verify=False) does not verify)
             diagnostics = [d.to_dict() for d in err.diagnostics]
         except SnnirError as err:
@@ -400,7 +403,10 @@ def _validate(args) -> int:
         for path, diagnostics in report.items():
             errors = sum(d["severity"] == "error" for d in diagnostics)
             status = "ok" if not errors else f"{errors} error(s)"
-            print(f"{path}{'' if profile is None else f' (target {profile.name})'}: {status}" + (f", {len(diagnostics) - errors} warning(s)" if len(diagnostics) > errors else ""))
+            context = ([f"{args.mode} mode"] if args.mode != "straight" else []) + \
+                ([f"target {profile.name}"] if profile is not None else [])
+            print(f"{path}{' (' + ', '.join(context) + ')' if context else ''}: {status}"
+                  + (f", {len(diagnostics) - errors} warning(s)" if len(diagnostics) > errors else ""))
             for d in diagnostics:
                 print(f"  {d['severity']} {d['code']}: {d['message']}")
                 if d["hint"]:

@@ -583,3 +583,21 @@ def test_run_check_names_the_first_non_finite_value(tmp_path, capsys):
     assert main(["run", MODEL, "--input", str(tmp_path / "x.npy"), "--check"]) == 1
     err = capsys.readouterr().err
     assert "step 3" in err and "sample (1,)" in err and "Traceback" not in err, err
+
+
+def test_validate_checks_the_timing_mode_asked_for(tmp_path, capsys):
+    """A loop of stateless nodes needs a feedback edge in straight mode (a warning), none in delayed mode."""
+    b = snnir.GraphBuilder(key=0)
+    a = b.linear(b.input("x", shape=(3,)), 3, id="a")
+    c = b.linear(a, 3, id="c")
+    b.connect(c, a)
+    b.output(c, id="y")
+    path = tmp_path / "loop.snnir"
+    snnir.save(b.build(), path)
+    assert main(["validate", str(path)]) == 0
+    assert "algebraic-loop" in capsys.readouterr().out
+    assert main(["validate", str(path), "--mode", "delayed"]) == 0
+    out = capsys.readouterr().out
+    assert "(delayed mode): ok" in out and "algebraic-loop" not in out
+    assert main(["validate", str(path), "--mode", "delayed", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {str(path): []}
