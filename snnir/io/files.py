@@ -281,14 +281,7 @@ def read_checkpoint_file(path: str | os.PathLike, limits: LoadLimits = LoadLimit
     checkpoint is one too.
     """
     path = pathlib.Path(path)
-    if not path.is_file():
-        raise ModelFileError(path, "no such file" if not path.exists() else "not a regular file")
-    size = path.stat().st_size
-    if size > limits.max_file_bytes:
-        raise ModelFileError(path, f"file is {size} bytes, over the limit of {limits.max_file_bytes}",
-                             "raise LoadLimits.max_file_bytes if you trust this file")
-    with open(path, "rb") as f:
-        head = f.read(4)
+    _, head = _opened(path, limits)
     if head != ZIP_MAGIC:
         raise ModelFileError(path, "holds no training checkpoint (it is not a .snnir container)", _NO_CHECKPOINT_HINT)
     _check_central_directory(path, limits)
@@ -347,9 +340,8 @@ def _atomic_write(path: pathlib.Path, payload: bytes) -> None:
 
 
 # ---------------------------------------------------------------------- loading
-def load(path: str | os.PathLike, verify: bool = True, limits: LoadLimits = LoadLimits()) -> Graph:
-    """Read a model file. ``verify=False`` returns an unverified graph (e.g. to draw an invalid file)."""
-    path = pathlib.Path(path)
+def _opened(path: pathlib.Path, limits: LoadLimits) -> tuple[int, bytes]:
+    """(size, first 4 bytes) of a model file that exists, is a regular file and is within the size limit."""
     if not path.is_file():
         raise ModelFileError(path, "no such file" if not path.exists() else "not a regular file")
     size = path.stat().st_size
@@ -357,7 +349,13 @@ def load(path: str | os.PathLike, verify: bool = True, limits: LoadLimits = Load
         raise ModelFileError(path, f"file is {size} bytes, over the limit of {limits.max_file_bytes}",
                              "raise LoadLimits.max_file_bytes if you trust this file")
     with open(path, "rb") as f:
-        head = f.read(4)
+        return size, f.read(4)
+
+
+def load(path: str | os.PathLike, verify: bool = True, limits: LoadLimits = LoadLimits()) -> Graph:
+    """Read a model file. ``verify=False`` returns an unverified graph (e.g. to draw an invalid file)."""
+    path = pathlib.Path(path)
+    size, head = _opened(path, limits)
     if head == ZIP_MAGIC:
         graph_doc = _read_container(path, limits)
     elif head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{" or head.startswith(b"\xef\xbb\xbf"):
