@@ -233,7 +233,8 @@ def fit(prog: Any, data: Any, loss: Callable, optimizer: optax.GradientTransform
     ``mesh`` (a ``jax.sharding.Mesh``) trains data-parallel: each batch is split over the mesh axis
     ``batch_axis`` (default: the mesh's first axis; inputs on their batch axis 1, targets on axis 0),
     parameters and optimiser state are replicated, and jit partitions the step. ``batch_size`` must be a
-    multiple of that axis's devices.
+    multiple of that axis's devices. The dataset goes to every device once, as it goes to the one
+    device without a mesh: each step gathers its batch there, each device its own share.
     """
     epochs = check_positive_int(epochs, "epochs", "fit")
     batch_size = check_positive_int(batch_size, "batch_size", "fit")
