@@ -8,6 +8,7 @@ from snnir.errors import SnnirError
 from snnir.ir import Graph
 from snnir.kernels.precision import PRECISIONS
 from snnir.runtime import Program
+from snnir.runtime.memory import LAYERED_ENV_VAR, StateMemoryError, parse_bytes
 from snnir.verification import verify
 
 from .base import Pipeline
@@ -32,7 +33,8 @@ def pipeline_for(mode: str) -> Pipeline:
 
 
 def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # noqa: A001
-            precision: str | None = None, checkpoint_every: int | None = None, check: bool = False) -> Program:
+            precision: str | None = None, checkpoint_every: int | None = None, check: bool = False,
+            memory_budget: int | str | None = None) -> Program:
     """Compile ``graph`` into a :class:`~snnir.runtime.Program`.
 
     ``mode="straight"``: same-step propagation along every zero-delay edge; feedback edges (marked by
@@ -40,7 +42,12 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # 
     ``mode="delayed"``: every edge between layers reads the previous step (SNNAX's timing).
     ``strategy="fused-scan"``: one ``lax.scan`` over all nodes; ``"layered"``: stateless nodes outside
     cycles run once over all steps, stateful nodes and cycles in scans (same results); ``"auto"``
-    picks "layered" when that moves a Linear or Conv out of the time loop, else "fused-scan".
+    picks "layered" when that moves a Linear or Conv out of the time loop (and the program has at most
+    ``MAX_LAYERED_LOOPS`` time loops), else "fused-scan"; such a program still runs a call as the fused
+    scan when the layered run's hoisted [T, batch, n] activations would exceed ``memory_budget`` (bytes
+    per device, or a string such as ``"2GiB"``; default: the environment variable
+    ``SNNIR_LAYERED_MAX_BYTES``, else an eighth of an accelerator's memory, else 256 MiB on CPU; see
+    ``Program.strategy_for``).
     ``precision="bfloat16"|"float16"``: Linear and Conv products in that dtype, state in the parameters'
     dtype (mixed precision; see ``Program.with_precision``). ``checkpoint_every=k``: the backward pass
     recomputes segments of k steps instead of storing every step (see ``Program.checkpointed``).
@@ -57,6 +64,7 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # 
                                  "\n  hint: about sqrt(T) steps per segment is a good choice for long sequences")
     if not isinstance(check, bool):
         raise CompileOptionError(f"check must be True or False, got {check!r}")
+    memory_budget = _budget(memory_budget, strategy)
     if not isinstance(graph, Graph):
         raise CompileOptionError(f"compile expects a snnir.Graph, got {type(graph).__name__}")
     verify(graph, mode=mode)  # judged as this mode lowers it
@@ -70,7 +78,8 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # 
         timed = Pipeline([MARK_FEEDBACK]).run(unmarked)
         # only a cycle inside a same-step composite can still need a mark after delay-all
         feedback = tuple(e.key for e, before in zip(timed.edges, unmarked.edges) if e.feedback and not before.feedback)
-    prog = lower(timed, mode=mode, template=marked, feedback_edges=feedback, strategy=strategy)
+    prog = lower(timed, mode=mode, template=marked, feedback_edges=feedback, strategy=strategy,
+                 memory_budget=memory_budget)
     return prog.with_precision(precision).checkpointed(checkpoint_every).checked(check)
 
 
@@ -79,6 +88,27 @@ def analyze(graph: Graph, mode: str = "straight") -> Analysis:
     _check_choice("mode", mode, MODES)
     verify(graph, mode=mode)
     return analyze_graph(pipeline_for(mode).run(graph))
+
+
+def _budget(value: int | str | None, strategy: str) -> int | None:
+    """``memory_budget`` as bytes (None stays None)."""
+    if value is None:
+        return None
+    if strategy != "auto":
+        raise CompileOptionError(
+            f"memory_budget={value!r} only applies to strategy='auto', which weighs the layered strategy's "
+            f"activations against it; strategy={strategy!r} always runs as asked"
+            "\n  hint: drop memory_budget, or compile with strategy='auto'")
+    if isinstance(value, str):
+        try:
+            return parse_bytes(value, "memory_budget")
+        except StateMemoryError as error:
+            raise CompileOptionError(str(error)) from None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CompileOptionError(f"memory_budget must be a number of bytes (an int >= 0) or a string such as "
+                                 f"'2GiB', got {value!r}\n  hint: it bounds the layered strategy's activations "
+                                 f"per device; None takes {LAYERED_ENV_VAR} or the device's default")
+    return value
 
 
 def _check_choice(what: str, value: str, allowed: tuple[str, ...]) -> None:

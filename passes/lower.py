@@ -95,11 +95,13 @@ def _delay(node, ctx):
 
 # ---------------------------------------------------------------------- the whole graph
 def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tuple[str, str], ...],
-          strategy: str = "auto") -> Program:
+          strategy: str = "auto", memory_budget: int | None = None) -> Program:
     """Build the Program for a verified, feedback-marked ``graph``.
 
     ``template`` is the graph ``prog.to_graph()`` gives back (the user's graph after marking, before any
-    timing pass); its node ids and parameters are the same as ``graph``'s.
+    timing pass); its node ids and parameters are the same as ``graph``'s. ``memory_budget`` (bytes per
+    device, None: the default at call time) bounds the hoisted activations of an ``auto`` program's
+    layered calls (``Program.strategy_for``).
     """
     shapes = infer_shapes(graph)
     dtype = graph.dtype
@@ -135,6 +137,11 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
         # unless the layered program has so many time loops that compiling them costs more than it saves
         few_loops = sum(kind == "scan" for kind, _ in stages) <= MAX_LAYERED_LOOPS
         strategy = "layered" if _hoists_a_matmul(graph, stages) and few_loops else "fused-scan"
+        # the layered program holds [T, B, n] activations the fused scan does not: each call weighs them
+        # against a memory budget once its steps and batch are known (Program.strategy_for)
+        auto = strategy == "layered"
+    else:
+        auto = False
     stages = stages if strategy == "layered" else ()
     return Program(
         strategy=strategy,
@@ -151,6 +158,8 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
         stateful_ids=stateful,
         rest_order=_rest_order(graph, plans, kernels, has_state),
         state_spec=_state_spec(plans, states, dtype),
+        auto=auto,
+        memory_budget=memory_budget if auto else None,
     )
 
 

@@ -9,6 +9,14 @@ source's history buffer, so chunked calls agree with one call. Results equal the
 With ``checkpoint_every`` = k the whole layered run is cut into segments of k steps (map stages over
 k·batch rows, scans over k steps), each recomputed in the backward pass, so the map stages' [T, ...]
 activations are not all kept either: memory grows like T / k + k, and the products stay batched.
+
+On a device mesh (inputs whose type names a mesh: batch-sharded data) a map stage runs per step
+instead, ``vmap`` over time: its product is then one [T, B, in] x [in, out] contraction with the batch
+axis kept apart from time. Merging T and B into one row axis (what the unsharded path
+does, for XLA:CPU's weight gradient) would interleave the samples of every device, so XLA would gather
+the whole [T, B, n] activations onto every device and lose data parallelism. A convolution, which has a
+single batch axis, merges batch-major instead (time moved inside the batch), which keeps each device's
+samples together. Unsharded runs are unchanged.
 """
 
 from __future__ import annotations
@@ -17,10 +25,49 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ..kernels.layers import ConvKernel
 from . import checks
 from .plan import history_var
 from .scan import segmented
 from .program import CLOCK, Program, _batch_rank, _freeze, advance, loop_layout
+
+
+def batch_sharding(inputs, n_batch: int) -> tuple[bool, int]:
+    """Whether the inputs live on a device mesh, and over how many devices their batch axes are split
+    as far as their sharding says (1 where it does not say: an ``Auto`` mesh axis inside ``jit``, where
+    XLA's partitioner decides). Read from concrete arrays' ``.sharding`` and from traced values' types
+    (``jax.typeof``), which name the mesh the arguments of a ``jit`` live on. A mesh of any size counts:
+    with ``Explicit`` axes even a one-device mesh refuses the merged [T·B] reshape."""
+    on_mesh, shards = False, 1
+    typeof = getattr(jax, "typeof", None)  # older JAX: a traced value's type names no sharding
+    for x in inputs.values():
+        if isinstance(x, jax.core.Tracer):
+            sharding = getattr(typeof(x) if typeof else None, "sharding", None)
+        else:
+            sharding = getattr(x, "sharding", None)
+        if isinstance(sharding, jax.sharding.NamedSharding):
+            mesh = sharding.mesh
+            if not mesh.shape:
+                continue  # a plain array on one device: its type names the empty mesh
+            on_mesh = True
+            split = 1
+            for entry in tuple(sharding.spec)[1:1 + n_batch]:
+                for name in (entry,) if isinstance(entry, str) else (entry or ()):
+                    split *= mesh.shape[name]
+            shards = max(shards, split)
+        elif sharding is not None and not sharding.is_fully_replicated:
+            on_mesh = True  # another kind of sharding over several devices: keep the batch apart too
+    return on_mesh, shards
+
+
+def _hoisted(kernel, x, n_batch: int, per_step: bool):
+    """A map stage's node over all steps: ``x`` is [T, *batch, ...] (or a dict of such)."""
+    if not per_step:
+        return kernel.step({}, x, None)[1]
+    if isinstance(kernel, ConvKernel):  # one batch axis: merge batch-major, each device's samples together
+        y = kernel.step({}, jnp.moveaxis(x, 0, n_batch), None)[1]
+        return jnp.moveaxis(y, n_batch, 0)
+    return jax.vmap(lambda v: kernel.step({}, v, None)[1])(x)
 
 
 def _shifted(seq, state, src, n_batch: int, steps: int):
@@ -51,20 +98,23 @@ def _final_history(values, hist, depth: int, n_batch: int, active_steps):
 
 
 @eqx.filter_jit(inline=True)
-def run_layered(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
+def run_layered(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars, per_step: bool = False):
+    """The layered run; ``per_step``: the map stages keep the batch axis apart from time (inputs on a
+    device mesh, see ``batch_sharding``)."""
     steps = next(iter(inputs.values())).shape[0]
     scanned = frozenset(nid for kind, members in prog.stages if kind == "scan" for nid in members)
     prog = loop_layout(prog, scanned)  # map stages keep [out, in]: one large GEMM, no loop to hoist from
 
     def run(state, inputs, length):
-        state, ys, record = _run_stages(prog, state, inputs, key, lengths, trace_nodes, state_vars)
+        state, ys, record = _run_stages(prog, state, inputs, key, lengths, trace_nodes, state_vars,
+                                          per_step)
         return state, (ys, record)
 
     state, (ys, record) = segmented(run, state, inputs, steps, prog.checkpoint_every)
     return state, ys, record
 
 
-def _run_stages(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars):
+def _run_stages(prog: Program, state, inputs, key, lengths, trace_nodes, state_vars, per_step=False):
     """The stages in order over all the steps of ``inputs``."""
     n_batch = _batch_rank(prog, inputs)
     steps = next(iter(inputs.values())).shape[0]
@@ -96,7 +146,7 @@ def _run_stages(prog: Program, state, inputs, key, lengths, trace_nodes, state_v
                 else:
                     received = {port: receive(p, sources) for port, sources, _ in p.inputs}
                     x = received["in"] if len(received) == 1 and "in" in received else received
-                    _, seq[(nid, "out")] = prog.kernels[nid].step({}, x, None)
+                    seq[(nid, "out")] = _hoisted(prog.kernels[nid], x, n_batch, per_step)
                 if prog.check:
                     port = "in" if p.role == "output" else "out"
                     found[(nid, port, "port")] = checks.flags(seq[(nid, port)], 1, n_batch, active)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import zlib
 from typing import Any, Mapping
 
@@ -110,6 +111,11 @@ class Program(eqx.Module):
     # (node id, state variable, shape and dtype per sample, bytes per sample) of every state entry: what
     # init_state allocates, known in advance, and what a call checks the given state against
     state_spec: tuple[tuple[str, str, Any, Any, int], ...] = eqx.field(static=True, default=())
+    # compiled with strategy="auto" and layered by structure: each call runs layered while the hoisted
+    # activations fit the budget (``strategy_for``), else the fused scan
+    auto: bool = eqx.field(static=True, default=False)
+    # that budget in bytes per device (None: SNNIR_LAYERED_MAX_BYTES or the device's default, at trace time)
+    memory_budget: int | None = eqx.field(static=True, default=None)
 
     # ------------------------------------------------------------------ structure
     @property
@@ -212,7 +218,7 @@ class Program(eqx.Module):
         batch = self._check_state(state, batch, inputs, time_major=True)
         lengths = self._check_lengths(lengths, batch)
         self._check_clock(state, _steps(inputs))
-        new_state, ys, record = self._runner(self, state, inputs, key, lengths, None, False)
+        new_state, ys, record = self._dispatch(state, inputs, batch, key, lengths, None, False)
         self._report(state, record, batch)
         return new_state, ys
 
@@ -277,13 +283,54 @@ class Program(eqx.Module):
                    for nid, k in self.kernels.items()}
         return dataclasses.replace(self, kernels=kernels, precision=precision)
 
-    @property
-    def _runner(self):
-        if self.strategy == "layered":
-            from .layered import run_layered
+    def _dispatch(self, state, inputs, batch, key, lengths, trace_nodes, state_vars):
+        """Run with the strategy this call gets (``strategy_for`` its steps, batch and sharding)."""
+        if self.strategy != "layered":
+            return _run(self, state, inputs, key, lengths, trace_nodes, state_vars)
+        from .layered import batch_sharding, run_layered
 
-            return run_layered
-        return _run
+        on_mesh, shards = batch_sharding(inputs, len(batch))
+        if self._strategy_for(_steps(inputs), batch, shards) != "layered":
+            return _run(self, state, inputs, key, lengths, trace_nodes, state_vars)
+        return run_layered(self, state, inputs, key, lengths, trace_nodes, state_vars, on_mesh)
+
+    def hoisted_bytes(self) -> int:
+        """Bytes per step and sample that the layered strategy passes between its stages and the fused
+        scan does not hold: every value a node of another stage reads, other than the program's inputs
+        and what only the Output nodes read (both strategies return those). These are the hoisted nodes'
+        outputs and inputs (a Linear's [T, B, out], and the spikes [T, B, in] a scan made for it), each
+        held over all the steps of a call. 0 for a program without map stages."""
+        if not self.stages:
+            return 0
+        plans = {p.id: p for p in self.plan}
+        stage_of = {nid: i for i, (_, members) in enumerate(self.stages) for nid in members}
+        passed = {(src.node, src.port) for p in self.plan if p.role == "node" for _, sources, _ in p.inputs
+                  for src in sources if plans[src.node].role != "input" and stage_of[src.node] != stage_of[p.id]}
+        itemsize = jnp.dtype(self.dtype).itemsize
+        return sum(math.prod(plans[nid].output_shape(port)) * itemsize for nid, port in passed)
+
+    def layered_bytes(self, steps: int, batch_shape: tuple[int, ...] = (), *, shards: int = 1) -> int:
+        """The bytes of hoisted activations a layered call of ``steps`` steps on ``batch_shape`` holds,
+        per device when the batch is split over ``shards`` devices (with ``checkpoint_every`` = k, at most
+        k steps are held at once). The fused scan holds none of them."""
+        return memory.layered_bytes(self.hoisted_bytes(), _count("steps", steps), _as_batch_shape(batch_shape),
+                                    self.checkpoint_every, _count("shards", shards, 1))
+
+    def strategy_for(self, steps: int, batch_shape: tuple[int, ...] = (), *, shards: int = 1) -> str:
+        """The strategy a call of ``steps`` steps on ``batch_shape`` runs: ``prog.strategy``, except for a
+        program compiled with ``strategy="auto"`` that picked "layered": such a call runs the fused scan
+        when its hoisted activations (``layered_bytes``, per device) exceed the budget
+        (``memory.layered_budget``: ``compile(..., memory_budget=)``, else ``SNNIR_LAYERED_MAX_BYTES``,
+        else an eighth of an accelerator's memory or 256 MiB on CPU). Decided when a call is traced, from
+        its shapes; the results are the same either way."""
+        return self._strategy_for(_count("steps", steps), _as_batch_shape(batch_shape), _count("shards", shards, 1))
+
+    def _strategy_for(self, steps: int, batch: tuple[int, ...], shards: int) -> str:
+        if not self.auto or self.strategy != "layered":
+            return self.strategy
+        budget, _ = memory.layered_budget(self.memory_budget)
+        held = memory.layered_bytes(self.hoisted_bytes(), steps, batch, self.checkpoint_every, shards)
+        return "layered" if held <= budget else "fused-scan"
 
     @_method
     def step(self, state: dict, x_t: Any, key: jax.Array | None = None):
@@ -310,7 +357,7 @@ class Program(eqx.Module):
         lengths = self._check_lengths(lengths, batch)
         self._check_clock(state, _steps(inputs))
         wanted = self._check_trace_nodes(nodes)
-        new_state, _, traces = self._runner(self, state, inputs, key, lengths, wanted, state_vars)
+        new_state, _, traces = self._dispatch(state, inputs, batch, key, lengths, wanted, state_vars)
         self._report(state, traces, batch)
         return new_state, traces
 
@@ -715,6 +762,15 @@ def state_batch_shape(state: Mapping) -> tuple[int, ...] | None:
     """The batch shape ``state`` was made for (None for a state without the clock's batch record)."""
     marker = state[CLOCK].get(BATCH)
     return None if marker is None or not hasattr(marker, "shape") else tuple(marker.shape[:-1])
+
+
+def _count(what: str, value: Any, least: int = 0) -> int:
+    """``value`` as an int of at least ``least`` (numbers of steps and devices)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ProgramInputError(f"{what} must be an int >= {least}, got {value!r}\n  hint: strategy_for(T, "
+                                f"(B,), shards=k) takes the call's number of steps, its batch shape and the "
+                                f"number of devices its batch is split over")
+    return int(value)
 
 
 def _as_batch_shape(batch_shape: Any) -> tuple[int, ...]:
