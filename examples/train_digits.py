@@ -132,26 +132,30 @@ def plot_sample(prog, spikes, label: int, path: pathlib.Path) -> int:
     return predicted
 
 
+def encoded_splits(seed: int, steps: int, encodings: int):
+    """(train, validation, test) as (spikes [N, T, 64], labels). Every training image is coded
+    ``encodings`` times with different random spikes: the rate code's randomness is free data
+    augmentation. Validation and test images are coded once, with their own keys."""
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_splits(seed)
+    k_train, k_val, k_test = jax.random.split(jax.random.key(seed), 3)
+    train_x = jnp.concatenate([encode(k, x_train, steps) for k in jax.random.split(k_train, encodings)])
+    return ((train_x, np.tile(y_train, encodings)), (encode(k_val, x_val, steps), y_val),
+            (encode(k_test, x_test, steps), y_test))
+
+
 # ------------------------------------------------------------------------------------------- main
 def main(argv=None) -> dict:
     args = parse_args(argv)
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_splits(args.seed)
-
-    # Every training image is coded `--encodings` times with different random spikes: the rate code's
-    # randomness is free data augmentation. Validation and test images are coded once, with their own keys.
-    k_train, k_val, k_test = jax.random.split(jax.random.key(args.seed), 3)
-    train_x = jnp.concatenate([encode(k, x_train, args.steps) for k in jax.random.split(k_train, args.encodings)])
-    train_y = np.tile(y_train, args.encodings)
-    val = (encode(k_val, x_val, args.steps), y_val)
-    test = (encode(k_test, x_test, args.steps), y_test)
+    (train_x, train_y), val, test = encoded_splits(args.seed, args.steps, args.encodings)
+    images, labels = len(train_y) // args.encodings, test[1]
 
     graph = build(args.hidden, args.seed)
     prog = snnir.compile(graph)
     loss, metrics = make_loss_and_metrics(args.steps)
-    print(f"{len(train_y)} training sequences ({len(y_train)} images x {args.encodings} codings), "
-          f"{len(y_val)} validation, {len(y_test)} test; {args.steps} steps; {graph.parameter_count()} parameters")
+    print(f"{len(train_y)} training sequences ({images} images x {args.encodings} codings), "
+          f"{len(val[1])} validation, {len(labels)} test; {args.steps} steps; {graph.parameter_count()} parameters")
 
     fit_started = time.perf_counter()
     trained, history = st.fit(prog, (train_x, train_y), loss, optax.adam(args.lr), epochs=args.epochs,
@@ -170,11 +174,11 @@ def main(argv=None) -> dict:
         raise RuntimeError(f"the reloaded model scores {reloaded_accuracy}, not {test_accuracy}")
 
     plot_history(history, args.out / "history.png")
-    predicted = plot_sample(trained, test[0][0], int(y_test[0]), args.out / "raster.png")
+    predicted = plot_sample(trained, test[0][0], int(labels[0]), args.out / "raster.png")
 
     seconds = time.perf_counter() - started
     print(f"wrote {model_path}, {args.out / 'history.png'}, {args.out / 'raster.png'} "
-          f"(test image 0: a {int(y_test[0])}, predicted {predicted})")
+          f"(test image 0: a {int(labels[0])}, predicted {predicted})")
     print(f"training {fit_seconds:.1f} s, {seconds:.1f} s in all")
     print(f"reloaded model: test accuracy {reloaded_accuracy:.3f}")
     print(f"test accuracy {test_accuracy:.3f}")

@@ -15,10 +15,12 @@ from .base import Pipeline
 from .delay_all import DELAY_ALL
 from .expand import EXPAND
 from .lower import lower
+from .lower_integer import IntegerProgram, lower_integer
 from .mark_feedback import MARK_FEEDBACK
 
 MODES = ("straight", "delayed")
 STRATEGIES = ("auto", "fused-scan", "layered")
+ARITHMETICS = ("float", "integer")
 
 
 class CompileOptionError(SnnirError, ValueError):
@@ -34,7 +36,8 @@ def pipeline_for(mode: str) -> Pipeline:
 
 def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # noqa: A001
             precision: str | None = None, checkpoint_every: int | None = None, check: bool = False,
-            memory_budget: int | str | None = None) -> Program:
+            memory_budget: int | str | None = None, arithmetic: str = "float",
+            input_bits: int | None = None) -> Program | IntegerProgram:
     """Compile ``graph`` into a :class:`~snnir.runtime.Program`.
 
     ``mode="straight"``: same-step propagation along every zero-delay edge; feedback edges (marked by
@@ -53,8 +56,18 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # 
     recomputes segments of k steps instead of storing every step (see ``Program.checkpointed``).
     ``check=True``: checked mode, a call raises ``snnir.NonFiniteError`` naming the first node, variable,
     step and sample where a NaN or inf appears (see ``Program.checked``).
+    ``arithmetic="integer"``: an :class:`~snnir.kernels.integer.IntegerProgram` that runs a fully
+    quantized graph in int32 (inputs saturated to ``input_bits``, default 16; see docs/semantics.md,
+    "Quantization and integer arithmetic"); the default ``"float"`` runs quantized parameters as q(w).
     """
     _check_choice("mode", mode, MODES)
+    _check_choice("arithmetic", arithmetic, ARITHMETICS)
+    if arithmetic == "integer":
+        return _integer_program(graph, mode, strategy, input_bits, precision=precision,
+                                checkpoint_every=checkpoint_every, check=check, memory_budget=memory_budget)
+    if input_bits is not None:
+        raise CompileOptionError(f"input_bits={input_bits!r} only applies to arithmetic='integer'"
+                                 "\n  hint: drop input_bits, or compile with arithmetic='integer'")
     _check_choice("strategy", strategy, STRATEGIES)
     if precision is not None:
         _check_choice("precision", precision, PRECISIONS)
@@ -81,6 +94,22 @@ def compile(graph: Graph, mode: str = "straight", strategy: str = "auto", *,  # 
     prog = lower(timed, mode=mode, template=marked, feedback_edges=feedback, strategy=strategy,
                  memory_budget=memory_budget)
     return prog.with_precision(precision).checkpointed(checkpoint_every).checked(check)
+
+
+def _integer_program(graph, mode: str, strategy: str, input_bits: int | None, **float_options) -> IntegerProgram:
+    """``compile(..., arithmetic="integer")``: the same passes, then the integer lowering."""
+    given = [f"{k}={v!r}" for k, v in float_options.items() if v not in (None, False)]
+    if strategy != "auto":
+        given.insert(0, f"strategy={strategy!r}")
+    if given:
+        raise CompileOptionError(f"{', '.join(given)} only apply to float programs; arithmetic='integer' runs "
+                                 "one integer scan\n  hint: drop them, or compile with arithmetic='float'")
+    if not isinstance(graph, Graph):
+        raise CompileOptionError(f"compile expects a snnir.Graph, got {type(graph).__name__}")
+    verify(graph, mode=mode)
+    timed = pipeline_for(mode).run(graph)
+    return lower_integer(timed, mode=mode, feedback_edges=timed.feedback_edges,
+                         input_bits=16 if input_bits is None else input_bits)
 
 
 def analyze(graph: Graph, mode: str = "straight") -> Analysis:

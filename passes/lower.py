@@ -23,6 +23,8 @@ from snnir.ir import Graph, Node
 from snnir.runtime import NodePlan, Program
 from snnir.runtime.plan import Source
 
+from .quantize import fake_quant_specs
+
 
 class LoweringError(SnnirError, ValueError):
     """A node kind has no lowering rule."""
@@ -152,6 +154,7 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
         dtype=dtype,
         feedback_edges=tuple(feedback_edges),
         param_map=tuple(param_map),
+        quant=fake_quant_specs(graph, param_map),  # node.quant: calls use q(w) (straight-through)
         trainable_fields=tuple(trainable),
         graph_template=_template(template),
         declaration=graph.node_ids,

@@ -34,6 +34,7 @@ _PUBLIC = (
     "PluginImportError", "CompileOptionError", "LoweringError", "GraphvizNotFoundError",
     "LayerRegistrationError", "UnknownLayerError", "LayerEncodingError",
     "NonFiniteError", "StateMemoryError", "checked", "explain", "UnknownCodeError", "register_spike_function",
+    "Quantization", "quantize", "QuantizeError", "IntegerArithmeticError",
 )
 # subpackages reachable as attributes of ``snnir`` without importing them first
 _SUBPACKAGES = ("train", "targets")

@@ -64,6 +64,9 @@ from .ir.graph import InvalidDtypeError
 from .analysis.schedule import ScheduleError
 from .plugins import PluginImportError
 from .passes import analyze, compile
+from .passes.quantize import QuantizeError, quantize
+from .passes.lower_integer import IntegerArithmeticError
+from .ir.quant import Quantization
 from .passes.compile import CompileOptionError
 from .passes.lower import LoweringError
 from .ir.builder import GraphBuilder

@@ -124,6 +124,16 @@ _ENTRIES = (
         'LIF(id="n", shape=(3,), decay=1.5)',
     ),
     Code(
+        "bad-quantization", "error", "a node's quant entry does not fit the node",
+        "node.quant maps a parameter name (or a neuron's state variable, v or i) to a snnir.Quantization. "
+        "The entry must name a parameter the node has and sets, have 2 to 32 bits and a positive finite "
+        "scale; a per-channel scale needs one entry per channel along its axis (a Linear weight [out, in] "
+        "has out channels on axis 0; a neuron parameter counts the neuron shape's channels); form='shift' "
+        "is for decays only, unsigned with scale 1. One diagnostic per problem.",
+        "Fix the entry as the hint says, or let snnir.quantize(graph, ...) choose the scales.",
+        'Linear(id="fc", weight=np.zeros((4, 3)), quant={"weight": Quantization(bits=8, scale=[0.1, 0.1])})',
+    ),
+    Code(
         "mixed-dtypes", "error", "float array parameters use more than one dtype",
         "A program computes in one parameter dtype. Scalar parameters do not count: they follow the program "
         "dtype. The message groups the nodes' array parameters by dtype.",
@@ -223,10 +233,22 @@ _ENTRIES = (
     Code(
         "target-quantization", "warning", "float weights on a chip that stores integer weights",
         "The chip stores weights as integers of a few bits (profile.weights), and this node's weights are "
-        "floats (or whole numbers outside the range): they will need scaling and rounding before they run "
-        "there, so the chip's numbers will differ from the graph's. A warning: verify returns it.",
-        "Scale and round the weights to the chip's bits (and scale the thresholds alike) before deploying; "
-        "weights that are already whole numbers within the range give no warning.",
+        "floats without a quantization (node.quant) that says how they are stored, and not already whole "
+        "numbers within the range: they will need scaling and rounding before they run there, so the chip's "
+        "numbers will differ from the graph's. A warning: verify returns it.",
+        "Quantize the graph for the chip, snnir.quantize(graph, target=NAME), and fine-tune it with the "
+        "quantization in place (snnir.train.fit trains through it) if the accuracy drops.",
+        stage="target",
+    ),
+    Code(
+        "target-format", "error", "a quantization the target's number formats cannot hold",
+        "A node.quant entry records more bits than the chip stores for that value (16-bit weights on an "
+        "8-bit chip; a threshold, bias or membrane wider than the neuron format of profile.neurons), a "
+        "signed value where the chip's format is unsigned, or a decay form the chip does not use (a "
+        "bit-shift decay where the format is a linear fraction, or the reverse).",
+        "Quantize for this target, snnir.quantize(graph, target=NAME), which reads the formats from the "
+        "profile; or choose a target whose formats hold the graph's.",
+        'snnir.verify(snnir.quantize(g, bits=16), target="xylo")   # xylo stores 8-bit weights',
         stage="target",
     ),
     Code(

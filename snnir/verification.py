@@ -271,6 +271,14 @@ def _parameters(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
     return out
 
 
+def _quantizations(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
+    """Every ``quant`` entry that is wrong for its node (snnir.ir.quant.problems)."""
+    from .ir.quant import problems
+
+    return [Diagnostic("bad-quantization", f"{n.kind} {n.id!r}: {message}", hint, nodes=(n.id,))
+            for n in graph.nodes for message, hint in problems(n)]
+
+
 def _algebraic_loops(graph: Graph) -> list[Diagnostic]:
     """A warning per zero-delay cycle of stateless nodes in ``graph`` (the graph as the chosen mode lowers
     it, composites expanded), naming its nodes and the edges the feedback rule marks in it: nothing in
@@ -332,6 +340,7 @@ def _reachability(graph: Graph, shapes: ShapeInfo) -> list[Diagnostic]:
 
 CHECKS: tuple[Check, ...] = (
     _duplicate_ids, _edge_endpoints, _inputs_and_outputs, _missing_inputs, _shapes, _unknown_shapes, _parameters,
+    _quantizations,
 )
 # after the loop warnings, which judge the graph in the chosen mode's timing (see check)
 LATE_CHECKS: tuple[Check, ...] = (_reachability,)

@@ -904,3 +904,23 @@ def test_an_input_gain_split_no_form_holds_comes_back_as_written(typ):
     np.testing.assert_allclose(plain.nodes["n"].w_in, 5.0, rtol=1e-6)
     xs = spikes((20, 2, 3), 0.5)
     np.testing.assert_array_equal(run(from_nir(plain, dt), {"input": xs})["output"], run(g, {"input": xs})["output"])
+
+
+@pytest.mark.parametrize("options", [{"bits": 4}, {"bits": 8, "per_channel": False}, {"bits": 3, "decay": "linear"}])
+def test_a_quantized_graph_exports_the_values_it_computes_with(options):
+    """NIR has no integer formats: a quantized parameter is written as q(w), the value the compiled
+    program computes with, so a reader ignoring snnir's notes gets the same numbers; snnir's import
+    gets the formats back from the note."""
+    dt = 1e-3
+    b = snnir.GraphBuilder(key=3)
+    h = b.lif(b.linear(b.input("x", shape=(6,)), 8, id="fc1"), decay=0.9, reset="zero", id="h")
+    b.connect(b.linear(h, 8, id="rec"), h)
+    b.output(b.li(b.linear(h, 3, id="fc2"), decay=0.8, id="out"), id="y")
+    quantized = snnir.quantize(b.build(), **options)
+    back = from_nir(to_nir(quantized, dt), dt)
+    assert [n.quant for n in back.nodes] == [n.quant for n in quantized.nodes]
+    formats_dropped = back.replace(nodes=tuple(n.replace(quant=None) for n in back.nodes))
+    xs = spikes((30, 4, 6), 0.4)
+    expected = run(quantized, {"x": xs})["y"]
+    np.testing.assert_array_equal(run(back, {"x": xs})["y"], expected)
+    np.testing.assert_array_equal(run(formats_dropped, {"x": xs})["y"], expected)   # q(w) itself, to the bit

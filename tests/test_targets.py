@@ -21,7 +21,8 @@ from snnir.targets import MappingError, TargetProfile, TargetProfileError, Unkno
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODEL = str(ROOT / "examples" / "models" / "recurrent.snnir")
 TARGET_CODES = {"target-kind", "target-capacity", "target-fan-in", "target-fan-out", "target-quantization",
-                "target-delay", "target-recurrence", "target-conv", "target-io"}
+                "target-delay", "target-recurrence", "target-conv", "target-io",
+                "target-format"}  # quantization formats: tested in tests/test_targets_quantize.py
 I, O, L, E = snnir.Input, snnir.Output, snnir.Linear, snnir.Edge
 
 

@@ -19,6 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 ERROR_CODES = {
     "duplicate-id", "unknown-node", "unknown-port", "no-inputs", "no-outputs", "missing-input",
     "shape-mismatch", "unknown-shape", "bad-parameter", "mixed-dtypes",
+    "bad-quantization",  # tested in tests/test_quantize.py
     "unreachable-node", "unreachable-output",
     "reserved-id", "composite-ports",  # graphs with composites: tested in tests/test_composites.py
 }

@@ -9,6 +9,7 @@ from .kinds import ALIF, SRM, ActivityRegularization, AdaptiveLIF, PopulationCod
 from .kinds import AvgPool1d, AvgPool2d, BatchNorm, Concat, Conv1d, Conv2d, Dropout, LayerNorm, MaxPool1d, MaxPool2d, SumPool1d, SumPool2d
 from .node import Node, ShapeProblem, kind_class, node_kinds, register_kind
 from .surrogate import SURROGATE_DEFAULTS, Surrogate
+from .quant import Quantization
 
 __all__ = [
     "Node", "Edge", "Graph", "SCHEMA_VERSION", "register_kind", "node_kinds", "kind_class", "ShapeProblem",
@@ -16,5 +17,5 @@ __all__ = [
     "Input", "Output", "Linear", "Scale", "Flatten", "Delay", "IF", "LI", "LIF", "CubaLIF",
     "AdaptiveLIF", "ALIF", "SigmaDelta", "SRM", "SpikeCounter", "ActivityRegularization", "PopulationCode",
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "SumPool1d", "SumPool2d", "LayerNorm",
-    "Concat", "Dropout", "BatchNorm", "Subgraph",
+    "Concat", "Dropout", "BatchNorm", "Subgraph", "Quantization",
 ]

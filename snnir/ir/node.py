@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Iterator, Mapping
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
+                      model_serializer, model_validator)
 from pydantic._internal._model_construction import ModelMetaclass
 
 from ..diagnostics import did_you_mean
 from ..errors import InvalidArgumentsError, InvalidIRError, UnknownKindError
 from .arrays import arrays_equal, describe
+from .quant import Quantization
 
 # Ids are plain names; "/" joins the ids of expanded composites (block/inner); ":" and "@" are reserved
 # for state and trace keys, so they never collide with node ids.
@@ -66,6 +68,10 @@ class Node(BaseModel, metaclass=FriendlyModelMeta):
         default=None,
         description="names of the array parameters that train; None takes the kind's default",
     )
+    quant: dict[str, Quantization] | None = Field(
+        default=None,
+        description="parameter (or neuron state) name -> its integer format; see snnir.Quantization",
+    )
 
     #: float array parameters of this kind (fields typed FloatArray), in printing order
     PARAMS: ClassVar[tuple[str, ...]] = ()
@@ -107,6 +113,20 @@ class Node(BaseModel, metaclass=FriendlyModelMeta):
         present = tuple(n for n in self.float_params() if n in names and getattr(self, n) is not None)
         object.__setattr__(self, "trainable", present)
         return self
+
+    @field_validator("quant", mode="after")
+    @classmethod
+    def _empty_quant_is_none(cls, value: Any) -> Any:
+        return value or None  # {} and None mean the same: nothing is quantized
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_quant(self, handler):
+        # A node without quantization is written exactly as before the field existed, so files of
+        # unquantized graphs stay readable by every snnir that reads schema 3 (docs/files.md).
+        data = handler(self)
+        if isinstance(data, dict) and data.get("quant", 0) is None:
+            data.pop("quant")
+        return data
 
     @classmethod
     def float_params(cls) -> tuple[str, ...]:
@@ -151,8 +171,8 @@ class Node(BaseModel, metaclass=FriendlyModelMeta):
         return total
 
     def options(self) -> dict[str, Any]:
-        """Every field except id, kind, trainable and the array parameters."""
-        skip = {"id", "kind", "trainable", *self.array_fields()}
+        """Every field except id, kind, trainable, quant and the array parameters."""
+        skip = {"id", "kind", "trainable", "quant", *self.array_fields()}
         return {k: getattr(self, k) for k in type(self).model_fields if k not in skip}
 
     def replace(self, **changes: Any) -> "Node":
@@ -170,8 +190,12 @@ class Node(BaseModel, metaclass=FriendlyModelMeta):
             if not field.is_required() and value == field.get_default(call_default_factory=True):
                 continue
             parts.append(f"{name}={_fmt(value)}")
+        quant = self.quant or {}
         for name, value in self.params().items():
-            parts.append(f"{name}={describe(value)}")
+            parts.append(f"{name}={describe(value)}" + (f" {quant[name].label()}" if name in quant else ""))
+        for name, q in quant.items():  # state formats, and entries naming no set parameter
+            if name not in self.params():
+                parts.append(f"{name}:{q.label()}")
         trainable = self.trainable or ()
         frozen = [p for p in self.TRAINABLE_BY_DEFAULT if p not in trainable and getattr(self, p) is not None]
         extra = [p for p in trainable if p not in self.TRAINABLE_BY_DEFAULT]
@@ -195,7 +219,8 @@ class Node(BaseModel, metaclass=FriendlyModelMeta):
 
     def __hash__(self) -> int:
         arrays = tuple((p, a.dtype.name, a.shape, a.tobytes()) for p, a in self.params().items())
-        return hash((type(self).__name__, self.id, repr(sorted(self.options().items())), arrays))
+        quant = tuple(sorted((self.quant or {}).items()))
+        return hash((type(self).__name__, self.id, repr(sorted(self.options().items())), arrays, repr(quant)))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r}{' ' + self.summary() if self.summary() else ''})"

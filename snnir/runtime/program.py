@@ -27,6 +27,7 @@ from ..ir import Graph
 from ..ir.arrays import FLOAT_DTYPES
 from ..kernels import Kernel
 from ..kernels.precision import PRECISIONS
+from ..kernels.quant import fake_quantized
 from . import checks, memory
 from .plan import NodePlan, history_var
 from .scan import time_scan
@@ -116,6 +117,9 @@ class Program(eqx.Module):
     auto: bool = eqx.field(static=True, default=False)
     # that budget in bytes per device (None: SNNIR_LAYERED_MAX_BYTES or the device's default, at trace time)
     memory_budget: int | None = eqx.field(static=True, default=None)
+    # (node id, kernel field, spec) per quantized parameter: every call uses q(w), with a straight-through
+    # gradient (snnir.kernels.quant); the leaves keep the float w, which trains
+    quant: tuple = eqx.field(static=True, default=())
 
     # ------------------------------------------------------------------ structure
     @property
@@ -148,6 +152,7 @@ class Program(eqx.Module):
         The state's size is added up first (``state_bytes``); over the limit, ``max_bytes`` or else the
         environment variable ``SNNIR_MAX_STATE_BYTES`` or else half the device's memory, it raises
         :class:`~snnir.runtime.memory.StateMemoryError` instead of allocating."""
+        self = self._fake_quantized()  # rest values see q(w) too (a Linear rests at q(b))
         batch = _as_batch_shape(batch_shape)
         if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer))
                                       or max_bytes < 0):
@@ -214,6 +219,7 @@ class Program(eqx.Module):
     # ------------------------------------------------------------------ running
     def __call__(self, state: dict, xs: Any, key: jax.Array | None = None, lengths: Any = None):
         """Run T steps. Returns ``(state, ys)`` with ``ys = {output_id: [T, *batch, *shape]}``."""
+        self = self._fake_quantized()
         inputs, batch = self._check_inputs(xs, time_major=True)
         batch = self._check_state(state, batch, inputs, time_major=True)
         lengths = self._check_lengths(lengths, batch)
@@ -221,6 +227,13 @@ class Program(eqx.Module):
         new_state, ys, record = self._dispatch(state, inputs, batch, key, lengths, None, False)
         self._report(state, record, batch)
         return new_state, ys
+
+    def _fake_quantized(self) -> "Program":
+        """This program with every quantized parameter replaced by q(w) + its straight-through gradient
+        (``quant``; docs/semantics.md, "Quantization and integer arithmetic"); itself when none is."""
+        if not self.quant:
+            return self
+        return dataclasses.replace(self, kernels=fake_quantized(self.kernels, self.quant), quant=())
 
     def checkpointed(self, every: int | None) -> "Program":
         """This program with its time loop cut into segments of ``every`` steps that the backward pass
@@ -335,6 +348,7 @@ class Program(eqx.Module):
     @_method
     def step(self, state: dict, x_t: Any, key: jax.Array | None = None):
         """One step: ``x_t`` is [*batch, *shape] (or a dict). Chunked steps equal one run."""
+        self = self._fake_quantized()
         inputs, batch = self._check_inputs(x_t, time_major=False)
         batch = self._check_state(state, batch, inputs, time_major=False)
         self._check_clock(state, 1)
@@ -352,6 +366,7 @@ class Program(eqx.Module):
         Returns ``(state, traces)`` with ``traces[node_id]`` of shape [T, *batch, ...]; with
         ``state_vars=True`` also ``traces["node_id:var"]`` for each state variable after each step.
         """
+        self = self._fake_quantized()
         inputs, batch = self._check_inputs(xs, time_major=True)
         batch = self._check_state(state, batch, inputs, time_major=True)
         lengths = self._check_lengths(lengths, batch)

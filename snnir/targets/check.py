@@ -2,9 +2,9 @@
 
 Each check returns diagnostics naming the node (and edges) at fault, with a hint. Codes (each in the
 catalogue, ``snnir explain CODE``): ``target-kind``, ``target-capacity``, ``target-fan-in``,
-``target-fan-out``, ``target-quantization`` (a warning), ``target-delay``, ``target-recurrence``,
-``target-conv``, ``target-io``. The graph is judged as written (composites expanded): delays are the
-edges' own and the Delay nodes' steps.
+``target-fan-out``, ``target-quantization`` (a warning), ``target-format``, ``target-delay``,
+``target-recurrence``, ``target-conv``, ``target-io``. The graph is judged as written (composites
+expanded): delays are the edges' own and the Delay nodes' steps.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ from ..ir import Graph
 from .mapping import MappingError, place
 from .profile import TargetProfile
 from .resources import ALWAYS_ALLOWED, CONV_KINDS, SYNAPSE_KINDS, Demand, demand, is_neuron
+
+#: a decay format of at most this many unsigned bits is a bit shift (Xylo's 4-bit dash); wider ones are
+#: a linear fraction (Loihi 2's 12-bit dv: decay = 1 − dv/4096). snnir.quantize reads them the same way.
+SHIFT_DECAY_BITS = 5
 
 
 def check_target(graph: Graph, profile: TargetProfile) -> list[Diagnostic]:
@@ -165,26 +169,62 @@ def _fan(graph: Graph, p: TargetProfile, need: Demand) -> list[Diagnostic]:
 
 # ---------------------------------------------------------------------- weights
 def _quantization(graph: Graph, p: TargetProfile, need: Demand) -> list[Diagnostic]:
-    if p.weights is None:
-        return []
-    fmt = p.weights
-    kind = f"{fmt.bits}-bit {'signed' if fmt.signed else 'unsigned'} integer"
+    """Float weights without a quantization on an integer chip (a warning), and every ``quant`` entry
+    whose format the chip cannot hold (an error, ``target-format``)."""
     out = []
+    fmt = p.weights
     for n in graph.nodes:
-        if n.kind not in SYNAPSE_KINDS:
-            continue
-        w = np.asarray(n.weight)
-        lo, hi = fmt.range()
-        integral = bool(np.all(w == np.round(w))) and float(w.min(initial=0)) >= lo and float(w.max(initial=0)) <= hi
-        if integral:
-            continue  # already whole numbers in range: nothing is lost
-        out.append(Diagnostic(
-            "target-quantization", f"{n.kind} {n.id!r} has {w.dtype} weights (range [{float(w.min()):.4g}, "
-            f"{float(w.max()):.4g}]); {p.name} stores {kind} weights, so they will need quantizing",
-            f"scale and round the weights to {fmt.bits} bits ([{lo}, {hi}]) and scale the thresholds alike before "
-            "deploying; snnir does not quantize yet, so the chip's numbers will differ from this graph's",
-            severity="warning", nodes=(n.id,)))
+        quant = getattr(n, "quant", None) or {}
+        if n.kind in SYNAPSE_KINDS and fmt is not None and "weight" not in quant:
+            w = np.asarray(n.weight)
+            lo, hi = fmt.range()
+            integral = (bool(np.all(w == np.round(w))) and float(w.min(initial=0)) >= lo
+                        and float(w.max(initial=0)) <= hi)
+            if not integral:  # whole numbers in range lose nothing
+                kind = f"{fmt.bits}-bit {'signed' if fmt.signed else 'unsigned'} integer"
+                out.append(Diagnostic(
+                    "target-quantization", f"{n.kind} {n.id!r} has {w.dtype} weights (range [{float(w.min()):.4g}, "
+                    f"{float(w.max()):.4g}]) and no quantization; {p.name} stores {kind} weights, so they will need "
+                    "quantizing",
+                    f"quantize the graph for the chip, snnir.quantize(graph, target={p.name!r}), and fine-tune it "
+                    "with the quantization in place if the accuracy drops",
+                    severity="warning", nodes=(n.id,)))
+        for name, q in quant.items():
+            problem = _format_problem(n, name, q, p)
+            if problem is not None:
+                out.append(Diagnostic("target-format", f"{n.kind} {n.id!r}: {problem[0]}", problem[1],
+                                      nodes=(n.id,)))
     return out
+
+
+def _chip_format(node, name: str, p: TargetProfile):
+    """The chip's NumberFormat for ``node``'s value ``name`` (None where the profile gives none)."""
+    if name == "weight" and node.kind in SYNAPSE_KINDS:
+        return p.weights
+    neuron = p.neurons.get(node.kind)
+    if neuron is None:
+        return None
+    return neuron.state.get(name) or neuron.params.get(name)
+
+
+def _format_problem(node, name: str, q, p: TargetProfile) -> tuple[str, str] | None:
+    """(message, hint) when the quantization ``q`` of ``node.name`` does not fit the chip's format."""
+    fmt = _chip_format(node, name, p)
+    if fmt is None:
+        return None
+    fix = f"quantize for this target: snnir.quantize(graph, target={p.name!r}) reads its formats"
+    shift = fmt.bits <= SHIFT_DECAY_BITS and not fmt.signed
+    if name in getattr(node, "DECAYS", ()):
+        want = "shift" if shift else "linear"
+        if q.form != want:
+            return (f"{name} is quantized as a {q.form} decay; {p.name} stores it as "
+                    + ("a bit shift, β = 1 − 2^(−d)" if shift else "a linear fraction"), fix)
+    if q.bits > fmt.bits:
+        return (f"{name} is quantized to {q.bits} bits ({q.label()}); {p.name} stores {fmt.bits}-bit "
+                f"{'signed' if fmt.signed else 'unsigned'} values", fix)
+    if q.form == "linear" and q.signed and not fmt.signed:
+        return (f"{name} is quantized as a signed value; {p.name} stores it unsigned ({fmt.bits} bits)", fix)
+    return None
 
 
 # ---------------------------------------------------------------------- delays

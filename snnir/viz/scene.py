@@ -44,6 +44,7 @@ class DrawNode:
     tooltip: str
     in_cycle: bool = False
     problems: tuple[Problem, ...] = ()
+    quant: str = ""  # the node's integer formats, e.g. "weight q8/ch, bias q16/ch" ("" if none)
 
     @property
     def severity(self) -> Severity | None:
@@ -58,6 +59,8 @@ class DrawNode:
         out = [first]
         if self.params:
             out.append(f"{self.params:,} param" + ("" if self.params == 1 else "s"))
+        if self.quant:
+            out.append(f"int {self.quant}")
         return tuple(out)
 
 
@@ -227,7 +230,18 @@ def _node(node: Node, shapes) -> DrawNode:
             shape = "?"
     summary = node.summary()
     tooltip = f"{node.id}: {node.kind}" + (f" {summary}" if summary else "")
-    return DrawNode(node.id, role_of(node), node.kind, shape, parameter_count(node), tooltip)
+    return DrawNode(node.id, role_of(node), node.kind, shape, parameter_count(node), tooltip,
+                    quant=quant_label(node))
+
+
+def quant_label(node: Node, most: int = 2) -> str:
+    """A short label of a node's quantization: its first ``most`` entries, ``weight q8/ch, bias q16/ch``
+    (``…`` when there are more; "" when the node has none)."""
+    quant = getattr(node, "quant", None) or {}
+    params = list(node.float_params())
+    names = sorted(quant, key=lambda k: params.index(k) if k in params else len(params))  # parameters first
+    parts = [f"{name} {quant[name].label()}" for name in names]
+    return ", ".join(parts[:most]) + (", …" if len(parts) > most else "")
 
 
 def _composite(did: str, group: list[Node]) -> DrawNode:

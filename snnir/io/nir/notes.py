@@ -33,6 +33,10 @@ _GRADIENT_ONLY = frozenset({"trainable", "surrogate", "detach_reset"})
 # a decay clamp: the export writes the clipped decays (what computes), so re-applying the clamp on import
 # changes no number; kept through the note so that training after a round trip clips as before
 _CLAMP = frozenset({"decay_clamp", "decay_clamp_op"})
+# quantization formats: the export writes each quantized parameter as the value that computes, q(w), so
+# re-applying the format on import changes no number (q is idempotent); kept through the note so that
+# training after a round trip quantizes as before, and the integer simulation still applies
+_QUANT = frozenset({"quant"})
 # non-array fields each exporter reads (so a restored value is checked against the NIR parameters).
 # Not spike_from: a pre-spike neuron is its NIR neuron plus a Delay, so only folding that Delay away
 # (read.py) makes it one; a note on a lone NIR neuron must not.
@@ -101,7 +105,7 @@ def restore(candidate: Node, leaf: dict, dt: float, in_shape: Any = None, alone:
     fields = rec.get("fields")
     if rec.get("kind") != candidate.kind or not isinstance(fields, dict):
         return candidate
-    allowed = (_HANDLED.get(candidate.kind, set()) | _GRADIENT_ONLY | _CLAMP) & set(type(candidate).model_fields)
+    allowed = (_HANDLED.get(candidate.kind, set()) | _GRADIENT_ONLY | _CLAMP | _QUANT) & set(type(candidate).model_fields)
     changes = {k: v for k, v in fields.items() if k in allowed}
     if changes.get("reset") == "to_value" and getattr(candidate, "reset", None) == "zero":
         changes["reset_value"] = np.zeros(candidate.shape, candidate.threshold.dtype)

@@ -59,7 +59,7 @@ def to_nir(graph: Graph, dt: float | None = None):
         raise NIRConversionError("to_nir", f"expects a snnir.Graph, got {type(graph).__name__}",
                                  "build a snnir.Graph, or load one with snnir.load")
     verify_graph(graph)
-    graph = _drop_dropout(graph)
+    graph = _with_quantized_values(_drop_dropout(graph))
     shapes = infer_shapes(graph)
     out_dtype = np.float64 if graph.dtype == "float64" else np.float32
     folds, folded = _folds(graph)
@@ -218,6 +218,24 @@ def _folds(graph: Graph) -> tuple[dict[str, tuple[tuple[str, ...], Fold]], set[s
 def _is_identity(w) -> bool:
     w = np.asarray(w)
     return w.ndim == 2 and w.shape[0] == w.shape[1] and np.array_equal(w, np.eye(w.shape[0]))
+
+
+def _with_quantized_values(graph: Graph) -> Graph:
+    """Every quantized parameter as the value the compiled program computes with, q(w) (a neuron's
+    per-channel format broadcasts it to the neuron shape first, as the program does): NIR has no
+    integer formats, so a NIR reader computes what snnir computes; the formats travel in snnir's note."""
+    nodes = []
+    for n in graph.nodes:
+        changes = {}
+        for name, spec in (getattr(n, "quant", None) or {}).items():
+            value = getattr(n, name, None) if name in n.float_params() else None  # state formats: no value
+            if value is None:
+                continue
+            shape = tuple(n.shape) if spec.per_channel and isinstance(getattr(n, "shape", None), tuple) and n.shape \
+                else None
+            changes[name] = spec.computed(value, shape)
+        nodes.append(n.replace(**changes) if changes else n)
+    return graph.replace(nodes=tuple(nodes))
 
 
 def _drop_dropout(graph: Graph) -> Graph:

@@ -174,6 +174,13 @@ class LIF(_Spiking):
 
     β = ``decay`` (scalar or per neuron, in [0, 1]; trains by default), θ = ``threshold`` (frozen by default),
     λ = ``leak`` (optional, frozen by default).
+
+    Quantized (``quant``, see ``snnir.Quantization``) and compiled with ``arithmetic="integer"``, one step
+    on int32 values with B = ``quant["v"].bits`` and sat_B the clip to B signed bits:
+
+        u = sat_B(D(v) + x_t);  s_t = H(u − θ);  v ← sat_B(u − θ·s_t)        (reset="zero": v ← u·(1 − s_t))
+
+    with D(v) = v − (v >> d) for a shift decay (β = 1 − 2^(−d)) or (β_int·v) >> k for a linear one.
     """
 
     kind: Literal["LIF"] = "LIF"
@@ -190,6 +197,9 @@ class IF(_Spiking):
     """Integrate-and-fire neuron (no decay): u = v + x_t − λ;  s_t = H(u − θ);  v ← u − R(u, s_t)  (defaults).
 
     λ = ``leak`` is SNNAX's constant leak (SimpleIAF's ``leak``); 0 when unset.
+
+    With ``arithmetic="integer"``: u = sat_B(v + x_t); s_t = H(u − θ); v ← sat_B(u − θ·s_t) on int32 values
+    (B = ``quant["v"].bits``), as LIF without the decay.
     """
 
     kind: Literal["IF"] = "IF"
@@ -239,6 +249,9 @@ class LI(_Decaying):
     """Leaky integrator (non-spiking readout): v ← β·v + g·x_t;  y_t = v.
 
     β = ``decay`` (trains by default); g = 1, or 1 − β with ``input_scale="one_minus_decay"``.
+
+    With ``arithmetic="integer"``: v ← sat_B(D(v) + x_t) on int32 values, D the decay as for LIF
+    (v − (v >> d), or (β_int·v) >> k), B = ``quant["v"].bits``.
     """
 
     kind: Literal["LI"] = "LI"
