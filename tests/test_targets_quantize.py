@@ -13,6 +13,7 @@ import pytest
 
 import snnir
 from snnir import Edge as E
+from snnir import targets
 from snnir import Quantization as Q
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
@@ -93,3 +94,21 @@ def test_quantize_digits_runs_on_a_tiny_budget(tmp_path, capsys):
     assert all(0.0 <= result[k] <= 1.0 for k in ("float", "ptq", "qat", "integer"))
     loaded = snnir.load(result["model"])
     assert loaded == result["graph"] and loaded.node("fc1").quant["weight"].bits == 8
+
+
+def test_the_estimate_stores_weights_at_the_chips_width_else_at_their_quantization():
+    """A chip's weight format sets the storage width; on a profile without one, a quantized weight
+    counts its own bits instead of its float dtype's."""
+    b = snnir.GraphBuilder(key=0)
+    b.output(b.lif(b.linear(b.input("x", shape=(4,)), 8, id="fc"), decay=0.9, reset="zero", id="h"), id="y")
+    graph = b.build()
+    loihi = targets.load_profile("loihi2")
+    free = loihi.model_copy(update={"weights": None})
+    quantized = snnir.quantize(graph, bits=4)
+
+    def weight_bits(g, profile):
+        row = next(r for r in targets.estimate(g, profile).nodes if r.node == "fc")
+        return row.memory_bits // row.synapses
+
+    assert weight_bits(graph, loihi) == weight_bits(quantized, loihi) == loihi.weights.bits
+    assert weight_bits(graph, free) == 32 and weight_bits(quantized, free) == 4

@@ -19,7 +19,8 @@ class NodeEstimate:
     """One node's share of a target: ``neurons`` it holds, stored ``synapses`` (a synapse node's own
     weights; they live on the cores of the neurons they feed, ``on``), ``cores`` it spans (from the
     placement when the graph fits, else the fewest that could hold it), and ``memory_bits`` it stores
-    (neuron state in the target's formats, 0 for a kind it does not run; or weights at its weight bits)."""
+    (neuron state in the target's formats, 0 for a kind it does not run; or weights at its weight bits,
+    or, for a profile without a weight format, at the node's quantization or its float width)."""
 
     node: str
     kind: str
@@ -86,7 +87,11 @@ def estimate(graph: Graph, target) -> Estimate:
         placed, problem = True, ""
     except MappingError as err:
         ranges, cores, placed, problem = {}, (), False, str(err).partition("\n  hint: ")[0]
-    dtypes = {n.id: n.weight.dtype for n in flat.nodes if hasattr(n, "weight") and n.kind in ("Linear", "Conv1d", "Conv2d")}
+    # a weight's storage width: the chip's format (its memory cells have that width whatever the
+    # values need), else the node's own quantization, else its float dtype
+    widths = {n.id: ((n.quant or {})["weight"].bits if "weight" in (getattr(n, "quant", None) or {})
+                     else np.dtype(n.weight.dtype).itemsize * 8)
+              for n in flat.nodes if hasattr(n, "weight") and n.kind in ("Linear", "Conv1d", "Conv2d")}
     rows = []
     for u in need.uses:
         if u.role in ("neuron", "readout"):
@@ -100,6 +105,6 @@ def estimate(graph: Graph, target) -> Estimate:
                 spans = max(1, math.ceil(u.neurons / max(p.core_neurons())))
             rows.append(NodeEstimate(u.node, u.kind, u.role, u.neurons, u.synapses, spans, u.neurons * state))
         elif u.role == "synapse":
-            bits = p.weights.bits if p.weights is not None else np.dtype(dtypes[u.node]).itemsize * 8
+            bits = p.weights.bits if p.weights is not None else widths[u.node]
             rows.append(NodeEstimate(u.node, u.kind, u.role, 0, u.synapses, None, u.synapses * bits, u.feeds))
     return Estimate(p, tuple(rows), placed, problem, cores)
