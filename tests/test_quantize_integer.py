@@ -259,3 +259,27 @@ def test_float_options_and_integer_options_do_not_mix():
         snnir.compile(g, arithmetic="fixed")
     with pytest.raises(snnir.IntegerArithmeticError, match=r"input_bits=1"):
         snnir.compile(g, arithmetic="integer", input_bits=1)
+
+
+@settings(max_examples=10)
+@given(quantized_graphs())
+def test_trace_records_every_node_as_the_reference_computes_it(case):
+    """``trace`` gives every node's value at every step: the reference run on the same graph with an
+    Output behind each node (which changes no number) computes each of them."""
+    graph, xs = case
+    inner = [n.id for n in graph.nodes if n.kind not in ("Input", "Output")]
+    observed = graph.replace(nodes=graph.nodes + tuple(snnir.Output(id=f"seen_{nid}") for nid in inner),
+                             edges=graph.edges + tuple(E(nid, f"seen_{nid}") for nid in inner))
+    want = simulate(observed, xs)
+    prog = compile_int(graph)
+    final, traces = prog.trace(prog.init_state((BATCH,)), xs, state_vars=True)
+    for nid in inner:
+        assert np.array_equal(np.asarray(traces[nid]), want[f"seen_{nid}"]), nid
+    for out in (n.id for n in graph.nodes if n.kind == "Output"):
+        assert np.array_equal(np.asarray(traces[out]), want[out]), out
+    for nid in (n for n in inner if graph.node(n).kind in ("LIF", "IF", "LI")):
+        assert np.array_equal(np.asarray(traces[f"{nid}:v"][-1]), np.asarray(final[nid]["v"])), nid
+    only = prog.trace(prog.init_state((BATCH,)), xs, nodes="h")[1]
+    assert set(only) == {"h"}
+    with pytest.raises(snnir.ProgramInputError, match="unknown node"):
+        prog.trace(prog.init_state((BATCH,)), xs, nodes=["nowhere"])

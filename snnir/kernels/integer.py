@@ -112,6 +112,21 @@ class IntegerProgram(eqx.Module):
         inputs = self._inputs(xs)
         return _run(self, state, inputs)
 
+    def trace(self, state: dict, xs: Any, nodes: Any = None, state_vars: bool = False):
+        """Run T steps recording every node's "out" value (Output nodes: what they return), as
+        ``Program.trace``: ``(state, traces)`` with ``traces[node_id]`` int32 [T, *batch, ...], and with
+        ``state_vars=True`` also ``traces["node_id:v"]``, each neuron's membrane after each step.
+        ``nodes`` (an id or a list of ids) keeps only those."""
+        ids = [n[0] for n in self.nodes]
+        wanted = ids if nodes is None else ([nodes] if isinstance(nodes, str) else list(nodes))
+        unknown = [n for n in wanted if n not in ids]
+        if unknown:
+            from ..errors import ProgramInputError
+
+            raise ProgramInputError(f"cannot trace unknown node(s) {unknown}; the program has {ids}"
+                                    "\n  hint: name nodes of the graph the program was compiled from")
+        return _run(self, state, self._inputs(xs), tuple(wanted), bool(state_vars))
+
     def step(self, state: dict, x_t: Any) -> tuple[dict, dict[str, jax.Array]]:
         """One step: ``x_t`` is [*batch, *shape] (or a dict); outputs [*batch, *shape]."""
         if isinstance(x_t, dict):
@@ -142,11 +157,19 @@ class IntegerProgram(eqx.Module):
 
 
 @eqx.filter_jit
-def _run(prog: IntegerProgram, state: dict, inputs: dict[str, jax.Array]):
+def _run(prog: IntegerProgram, state: dict, inputs: dict[str, jax.Array], recorded: tuple[str, ...] | None = None,
+         state_vars: bool = False):
+    """T steps; with ``recorded`` (node ids) the traces of those nodes instead of the outputs."""
     n_batch = next(iter(inputs.values())).ndim - 1 - len(_node_shape(prog, prog.input_ids[0]))
 
     def body(carry, x_t):
-        return _step(prog, carry, x_t, n_batch)
+        new_state, ys, values = _step(prog, carry, x_t, n_batch)
+        if recorded is None:
+            return new_state, ys
+        traces = {nid: ys[nid] if nid in ys else values[(nid, "out")] for nid in recorded}
+        if state_vars:
+            traces.update({f"{nid}:v": new_state[nid]["v"] for nid in recorded if "v" in new_state.get(nid, {})})
+        return new_state, traces
 
     return jax.lax.scan(body, state, inputs)
 
@@ -198,7 +221,7 @@ def _step(prog: IntegerProgram, state: dict, x_t: dict, n_batch: int):
         buf = state[nid][f"{port}_history"]
         merged = jnp.concatenate([jnp.expand_dims(values[(nid, port)], n_batch), buf], axis=n_batch)
         new_state[nid][f"{port}_history"] = jax.lax.slice_in_dim(merged, 0, depth, axis=n_batch)
-    return new_state, ys
+    return new_state, ys, values
 
 
 def as_int32(values: np.ndarray) -> jax.Array:
