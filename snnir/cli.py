@@ -439,6 +439,11 @@ def _info(args) -> int:
         out = shapes.output(n.id) or shapes.input(n.id) or ()
         params = n.parameter_count()
         print(f"{n.id:<15} {n.kind:<9} {str(tuple(out)):<12} {params:>7} {fan_in[n.id]:>7} {fan_out[n.id]:>7}")
+    quantized = [n for n in graph.nodes if getattr(n, "quant", None)]
+    if quantized:  # the integer formats (docs/targets.md), as the printer labels them
+        print("\nquantization:")
+        for n in quantized:
+            print(f"  {n.id}: " + ", ".join(f"{name} {spec.label()}" for name, spec in n.quant.items()))
     print(f"\nstrongly connected components: {list(analysis.sccs) or 'none'}")
     print(f"feedback edges ({args.mode}): {list(analysis.feedback_edges) or 'none'}")
     print("schedule: " + " -> ".join(analysis.order))

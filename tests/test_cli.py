@@ -601,3 +601,17 @@ def test_validate_checks_the_timing_mode_asked_for(tmp_path, capsys):
     assert "(delayed mode): ok" in out and "algebraic-loop" not in out
     assert main(["validate", str(path), "--mode", "delayed", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {str(path): []}
+
+
+def test_info_lists_the_quantization_formats(tmp_path, capsys):
+    b = snnir.GraphBuilder(key=0)
+    b.output(b.lif(b.linear(b.input("x", shape=(4,)), 3, id="fc"), decay=0.9, id="h"), id="y")
+    path = tmp_path / "q.snnir"
+    snnir.save(snnir.quantize(b.build(), bits=4), path)
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "quantization:" in out and "fc: " in out and "weight q4/ch" in out
+    plain = tmp_path / "plain.snnir"
+    snnir.save(b.build(), plain)
+    assert main(["info", str(plain)]) == 0
+    assert "quantization" not in capsys.readouterr().out
