@@ -57,14 +57,20 @@ def test_fit_over_two_processes_matches_one_device(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-           "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
+           "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu",
+           "GLOO_SOCKET_IFNAME": "lo"}   # the two "hosts" meet on the loopback interface
     port = str(_free_port())
     hosts = [subprocess.Popen([sys.executable, str(script), str(i), port, str(tmp_path / f"host{i}.npz")], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
     single_env = {k: v for k, v in env.items() if k != "XLA_FLAGS"}
     single = subprocess.run([sys.executable, str(script), "-1", "0", str(tmp_path / "single.npz")], env=single_env,
                             capture_output=True, text=True, timeout=300)
-    outputs = [h.communicate(timeout=300)[0] for h in hosts]
+    try:
+        outputs = [h.communicate(timeout=300)[0] for h in hosts]
+    finally:
+        for h in hosts:  # never leave a host waiting for its peer
+            if h.poll() is None:
+                h.kill()
     for h, out in zip(hosts, outputs):
         assert h.returncode == 0, out[-4000:]
     assert single.returncode == 0, single.stdout[-2000:] + single.stderr[-4000:]
