@@ -21,6 +21,7 @@ from snnir.analysis import ShapeInfo, infer_shapes, schedule, to_networkx
 from snnir.errors import SnnirError
 from snnir.ir import Graph, Node
 from snnir.runtime import NodePlan, Program
+from snnir.runtime.program import hoisted_bytes
 from snnir.runtime.plan import Source
 
 from .quantize import fake_quant_specs
@@ -163,6 +164,7 @@ def lower(graph: Graph, *, mode: str, template: Graph, feedback_edges: tuple[tup
         state_spec=_state_spec(plans, states, dtype),
         auto=auto,
         memory_budget=memory_budget if auto else None,
+        hoisted=hoisted_bytes(plans, stages, dtype),
     )
 
 

@@ -120,6 +120,8 @@ class Program(eqx.Module):
     # (node id, kernel field, spec) per quantized parameter: every call uses q(w), with a straight-through
     # gradient (snnir.kernels.quant); the leaves keep the float w, which trains
     quant: tuple = eqx.field(static=True, default=())
+    # hoisted_bytes(plan, stages, dtype), which every call of an auto program weighs: worked out once
+    hoisted: int = eqx.field(static=True, default=0)
 
     # ------------------------------------------------------------------ structure
     @property
@@ -152,7 +154,7 @@ class Program(eqx.Module):
         The state's size is added up first (``state_bytes``); over the limit, ``max_bytes`` or else the
         environment variable ``SNNIR_MAX_STATE_BYTES`` or else half the device's memory, it raises
         :class:`~snnir.runtime.memory.StateMemoryError` instead of allocating."""
-        self = self._fake_quantized()  # rest values see q(w) too (a Linear rests at q(b))
+        self = _fake_quantized(self)  # rest values see q(w) too (a Linear rests at q(b))
         batch = _as_batch_shape(batch_shape)
         if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer))
                                       or max_bytes < 0):
@@ -219,21 +221,14 @@ class Program(eqx.Module):
     # ------------------------------------------------------------------ running
     def __call__(self, state: dict, xs: Any, key: jax.Array | None = None, lengths: Any = None):
         """Run T steps. Returns ``(state, ys)`` with ``ys = {output_id: [T, *batch, *shape]}``."""
-        self = self._fake_quantized()
+        self = _fake_quantized(self)
         inputs, batch = self._check_inputs(xs, time_major=True)
         batch = self._check_state(state, batch, inputs, time_major=True)
         lengths = self._check_lengths(lengths, batch)
         self._check_clock(state, _steps(inputs))
-        new_state, ys, record = self._dispatch(state, inputs, batch, key, lengths, None, False)
+        new_state, ys, record = _dispatch(self, state, inputs, batch, key, lengths, None, False)
         self._report(state, record, batch)
         return new_state, ys
-
-    def _fake_quantized(self) -> "Program":
-        """This program with every quantized parameter replaced by q(w) + its straight-through gradient
-        (``quant``; docs/semantics.md, "Quantization and integer arithmetic"); itself when none is."""
-        if not self.quant:
-            return self
-        return dataclasses.replace(self, kernels=fake_quantized(self.kernels, self.quant), quant=())
 
     def checkpointed(self, every: int | None) -> "Program":
         """This program with its time loop cut into segments of ``every`` steps that the backward pass
@@ -296,31 +291,10 @@ class Program(eqx.Module):
                    for nid, k in self.kernels.items()}
         return dataclasses.replace(self, kernels=kernels, precision=precision)
 
-    def _dispatch(self, state, inputs, batch, key, lengths, trace_nodes, state_vars):
-        """Run with the strategy this call gets (``strategy_for`` its steps, batch and sharding)."""
-        if self.strategy != "layered":
-            return _run(self, state, inputs, key, lengths, trace_nodes, state_vars)
-        from .layered import batch_sharding, run_layered
-
-        on_mesh, shards = batch_sharding(inputs, len(batch))
-        if self._strategy_for(_steps(inputs), batch, shards) != "layered":
-            return _run(self, state, inputs, key, lengths, trace_nodes, state_vars)
-        return run_layered(self, state, inputs, key, lengths, trace_nodes, state_vars, on_mesh)
-
     def hoisted_bytes(self) -> int:
         """Bytes per step and sample that the layered strategy passes between its stages and the fused
-        scan does not hold: every value a node of another stage reads, other than the program's inputs
-        and what only the Output nodes read (both strategies return those). These are the hoisted nodes'
-        outputs and inputs (a Linear's [T, B, out], and the spikes [T, B, in] a scan made for it), each
-        held over all the steps of a call. 0 for a program without map stages."""
-        if not self.stages:
-            return 0
-        plans = {p.id: p for p in self.plan}
-        stage_of = {nid: i for i, (_, members) in enumerate(self.stages) for nid in members}
-        passed = {(src.node, src.port) for p in self.plan if p.role == "node" for _, sources, _ in p.inputs
-                  for src in sources if plans[src.node].role != "input" and stage_of[src.node] != stage_of[p.id]}
-        itemsize = jnp.dtype(self.dtype).itemsize
-        return sum(math.prod(plans[nid].output_shape(port)) * itemsize for nid, port in passed)
+        scan does not hold (:func:`hoisted_bytes`, worked out once when the program is lowered)."""
+        return self.hoisted
 
     def layered_bytes(self, steps: int, batch_shape: tuple[int, ...] = (), *, shards: int = 1) -> int:
         """The bytes of hoisted activations a layered call of ``steps`` steps on ``batch_shape`` holds,
@@ -336,19 +310,12 @@ class Program(eqx.Module):
         (``memory.layered_budget``: ``compile(..., memory_budget=)``, else ``SNNIR_LAYERED_MAX_BYTES``,
         else an eighth of an accelerator's memory or 256 MiB on CPU). Decided when a call is traced, from
         its shapes; the results are the same either way."""
-        return self._strategy_for(_count("steps", steps), _as_batch_shape(batch_shape), _count("shards", shards, 1))
-
-    def _strategy_for(self, steps: int, batch: tuple[int, ...], shards: int) -> str:
-        if not self.auto or self.strategy != "layered":
-            return self.strategy
-        budget, _ = memory.layered_budget(self.memory_budget)
-        held = memory.layered_bytes(self.hoisted_bytes(), steps, batch, self.checkpoint_every, shards)
-        return "layered" if held <= budget else "fused-scan"
+        return _strategy_for(self, _count("steps", steps), _as_batch_shape(batch_shape), _count("shards", shards, 1))
 
     @_method
     def step(self, state: dict, x_t: Any, key: jax.Array | None = None):
         """One step: ``x_t`` is [*batch, *shape] (or a dict). Chunked steps equal one run."""
-        self = self._fake_quantized()
+        self = _fake_quantized(self)
         inputs, batch = self._check_inputs(x_t, time_major=False)
         batch = self._check_state(state, batch, inputs, time_major=False)
         self._check_clock(state, 1)
@@ -366,13 +333,13 @@ class Program(eqx.Module):
         Returns ``(state, traces)`` with ``traces[node_id]`` of shape [T, *batch, ...]; with
         ``state_vars=True`` also ``traces["node_id:var"]`` for each state variable after each step.
         """
-        self = self._fake_quantized()
+        self = _fake_quantized(self)
         inputs, batch = self._check_inputs(xs, time_major=True)
         batch = self._check_state(state, batch, inputs, time_major=True)
         lengths = self._check_lengths(lengths, batch)
         self._check_clock(state, _steps(inputs))
         wanted = self._check_trace_nodes(nodes)
-        new_state, _, traces = self._dispatch(state, inputs, batch, key, lengths, wanted, state_vars)
+        new_state, _, traces = _dispatch(self, state, inputs, batch, key, lengths, wanted, state_vars)
         self._report(state, traces, batch)
         return new_state, traces
 
@@ -777,6 +744,52 @@ def state_batch_shape(state: Mapping) -> tuple[int, ...] | None:
     """The batch shape ``state`` was made for (None for a state without the clock's batch record)."""
     marker = state[CLOCK].get(BATCH)
     return None if marker is None or not hasattr(marker, "shape") else tuple(marker.shape[:-1])
+
+
+# Functions of a program rather than methods: Equinox makes each bound method of a Module a new Module,
+# which flattens the whole program, once per call (docs/performance.md, "Large graphs")
+def _fake_quantized(prog: Program) -> Program:
+    """``prog`` with every quantized parameter replaced by q(w) + its straight-through gradient
+    (``quant``; docs/semantics.md, "Quantization and integer arithmetic"); ``prog`` itself when none is."""
+    if not prog.quant:
+        return prog
+    return dataclasses.replace(prog, kernels=fake_quantized(prog.kernels, prog.quant), quant=())
+
+
+def _dispatch(prog: Program, state, inputs, batch, key, lengths, trace_nodes, state_vars):
+    """Run with the strategy this call gets (``strategy_for`` its steps, batch and sharding)."""
+    if prog.strategy != "layered":
+        return _run(prog, state, inputs, key, lengths, trace_nodes, state_vars)
+    from .layered import batch_sharding, run_layered
+
+    on_mesh, shards = batch_sharding(inputs, len(batch))
+    if _strategy_for(prog, _steps(inputs), batch, shards) != "layered":
+        return _run(prog, state, inputs, key, lengths, trace_nodes, state_vars)
+    return run_layered(prog, state, inputs, key, lengths, trace_nodes, state_vars, on_mesh)
+
+
+def _strategy_for(prog: Program, steps: int, batch: tuple[int, ...], shards: int) -> str:
+    if not prog.auto or prog.strategy != "layered":
+        return prog.strategy
+    budget, _ = memory.layered_budget(prog.memory_budget)
+    held = memory.layered_bytes(prog.hoisted, steps, batch, prog.checkpoint_every, shards)
+    return "layered" if held <= budget else "fused-scan"
+
+
+def hoisted_bytes(plan: tuple[NodePlan, ...], stages: tuple, dtype: str) -> int:
+    """Bytes per step and sample that the layered strategy passes between its stages and the fused
+    scan does not hold: every value a node of another stage reads, other than the program's inputs
+    and what only the Output nodes read (both strategies return those). These are the hoisted nodes'
+    outputs and inputs (a Linear's [T, B, out], and the spikes [T, B, in] a scan made for it), each
+    held over all the steps of a call. 0 for a program without map stages."""
+    if not stages:
+        return 0
+    plans = {p.id: p for p in plan}
+    stage_of = {nid: i for i, (_, members) in enumerate(stages) for nid in members}
+    passed = {(src.node, src.port) for p in plan if p.role == "node" for _, sources, _ in p.inputs
+              for src in sources if plans[src.node].role != "input" and stage_of[src.node] != stage_of[p.id]}
+    itemsize = jnp.dtype(dtype).itemsize
+    return sum(math.prod(plans[nid].output_shape(port)) * itemsize for nid, port in passed)
 
 
 def _count(what: str, value: Any, least: int = 0) -> int:
