@@ -205,3 +205,21 @@ def test_missing_and_damaged_entries_are_named(saved, tmp_path):
         st.load_checkpoint(saved, _program().to_graph(), optax.adam(1e-2))
     with pytest.raises(ModelFileError, match="plain JSON cannot hold it"):
         st.save_checkpoint(tmp_path / "c.json", _program(), (), epoch=0)
+
+
+def test_a_checkpoint_load_would_refuse_for_its_entry_count_is_not_written(tmp_path, monkeypatch):
+    """What save writes, load reads: the container's entries (graph arrays, checkpoint arrays) are
+    counted against the limit load enforces before anything is written."""
+    import dataclasses
+
+    import snnir.io.files as files
+
+    prog = _program()
+    params = eqx.partition(prog, prog.trainable())[0]
+    opt_state = optax.adam(1e-2).init(params)
+    few = dataclasses.replace(files.LoadLimits(), max_arrays=6)
+    monkeypatch.setattr(files, "LoadLimits", lambda: few)
+    path = tmp_path / "run.snnir"
+    with pytest.raises(ModelFileError, match="entries, over the limit of 7 that load enforces"):
+        st.save_checkpoint(path, prog, opt_state, epoch=1)
+    assert not path.exists() and list(tmp_path.iterdir()) == []

@@ -209,6 +209,11 @@ def _container(graph: Graph, path: pathlib.Path, extra: list[tuple[str, bytes]] 
         raise ModelFileError(path, f"the container's {MANIFEST} would be {len(manifest)} bytes, over the limit "
                                    f"of {LoadLimits().max_manifest_bytes} that load enforces",
                              "move large metadata out of the graph")
+    entries = 1 + len(arrays) + len(extra)
+    if entries > LoadLimits().max_arrays + 1:
+        raise ModelFileError(path, f"the container would hold {entries} entries, over the limit of "
+                                   f"{LoadLimits().max_arrays + 1} that load enforces",
+                             "merge small parameters into fewer nodes, or keep fewer arrays in a checkpoint")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(MANIFEST, manifest)
