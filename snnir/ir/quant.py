@@ -135,13 +135,9 @@ class Quantization(BaseModel, metaclass=_QuantizationMeta):
         return q * self.scale_array(q.shape)
 
     def apply(self, value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
-        """q(value) in float64: the value the fake-quantized forward pass uses."""
-        return self.dequantize(self.integers(value, shape))
-
-    def computed(self, value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
-        """q(value) as the compiled program computes it, in the value's own float dtype (w / s, rounded,
-        clipped, times s, each step in that dtype, as the fake-quantized forward pass does), so that a
-        graph written with these values computes the same numbers bit for bit."""
+        """q(value) as the compiled program computes it, in the value's own float dtype (float64 for
+        Python numbers): w / s, rounded, clipped, times s, each step in that dtype, as the fake-quantized
+        forward pass does, so that a graph written with these values computes the same numbers bit for bit."""
         w = np.asarray(value)
         dtype = w.dtype if w.dtype.kind == "f" else np.dtype(np.float32)
         w = w.astype(dtype)

@@ -233,7 +233,7 @@ def _with_quantized_values(graph: Graph) -> Graph:
                 continue
             shape = tuple(n.shape) if spec.per_channel and isinstance(getattr(n, "shape", None), tuple) and n.shape \
                 else None
-            changes[name] = spec.computed(value, shape)
+            changes[name] = spec.apply(value, shape)
         nodes.append(n.replace(**changes) if changes else n)
     return graph.replace(nodes=tuple(nodes))
 
